@@ -1,0 +1,21 @@
+# MMRazor logit KD (Hinton et al. 2015) in MMRazor's model-dict shape:
+#   L = (1 − α)·CE(z_s, y) + α·τ²·KL(softmax(z_t/τ) ‖ softmax(z_s/τ))
+# with α = 0.5, τ = 1 (the KDIGA authors' defaults). Defines `model` only;
+# experiment configs fill in `architecture` (student) and `teacher`.
+# Recorders read the head's output (the logits) of any MMPretrain classifier.
+model = dict(
+    _scope_='mmrazor',
+    type='SingleTeacherDistill',
+    calculate_student_loss=True,
+    distiller=dict(
+        type='ConfigurableDistiller',
+        student_recorders=dict(logits=dict(type='ModuleOutputs',
+                                           source='head')),
+        teacher_recorders=dict(logits=dict(type='ModuleOutputs',
+                                           source='head')),
+        distill_losses=dict(
+            loss_kl=dict(type='KLDivergence', tau=1, loss_weight=0.5)),
+        loss_forward_mappings=dict(
+            loss_kl=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')))))

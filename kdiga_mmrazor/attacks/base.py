@@ -1,0 +1,127 @@
+"""The attack interface: pixel-space adversaries for ``x ↦ logits`` models.
+
+Every attack takes a model that maps images ``x ∈ [0, 1]`` (RGB, NCHW,
+before normalisation) to logits, typically
+:func:`kdiga_mmrazor.utils.as_pixel_classifier` of a runner's model, and
+returns adversarial images in ``[0, 1]`` within the ε-ball of ``x``. ε is in
+the ``[0, 1]`` scale (``8 / 255``).
+
+While an attack runs the model is in eval mode and its parameters do not
+require gradients (so none accumulate and BatchNorm statistics never move);
+both are restored afterwards. Randomness comes from a generator seeded by
+``seed``, so the same attack on the same batch gives the same images.
+"""
+from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional
+
+import torch
+from torch import nn
+
+NORMS = ('linf', 'l2', 'l1')
+
+
+def eps_label(eps: float) -> str:
+    """ε for names: ``8/255 → '8'``, ``0.5 → '0.5'`` (L2 radii)."""
+    in_255 = eps * 255
+    if abs(in_255 - round(in_255)) < 1e-6:
+        return str(int(round(in_255)))
+    return f'{eps:g}'
+
+
+@contextmanager
+def frozen_eval(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode and frozen parameters for the duration; both restored."""
+    training = {m: m.training for m in model.modules()}
+    grads = {p: p.requires_grad for p in model.parameters()}
+    model.eval()
+    for p in grads:
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for m, mode in training.items():
+            m.train(mode)
+        for p, flag in grads.items():
+            p.requires_grad_(flag)
+
+
+class BaseAttack(metaclass=ABCMeta):
+    """Base class of registered attacks.
+
+    Args:
+        eps (float): Radius of the threat model in the ``[0, 1]`` pixel
+            scale (L∞ ``8 / 255``; L2 e.g. ``0.5``).
+        norm (str): ``'linf'``, ``'l2'`` or ``'l1'``. Defaults to ``'linf'``.
+        seed (int): Seed of the attack's random generator. Defaults to 0.
+        name (str, optional): Name used in metric keys
+            (``robust/{name}/acc``). Defaults to :meth:`default_name`.
+    """
+
+    norms = NORMS
+
+    def __init__(self,
+                 eps: float,
+                 norm: str = 'linf',
+                 seed: int = 0,
+                 name: Optional[str] = None) -> None:
+        cls = type(self).__name__
+        if norm not in self.norms:
+            raise ValueError(f'{cls}: norm must be one of {self.norms}, got '
+                             f'{norm!r}')
+        if not eps >= 0:
+            raise ValueError(f'{cls}: eps must be >= 0, got {eps}')
+        if norm == 'linf' and eps >= 1:
+            raise ValueError(
+                f'{cls}: eps={eps} is not in the [0, 1] pixel scale; write '
+                f'eps={eps:g} / 255 (= {eps / 255:.5f}) for {eps:g} grey '
+                'levels')
+        self.eps = float(eps)
+        self.norm = norm
+        self.seed = int(seed)
+        self._name = name
+
+    def default_name(self) -> str:
+        """E.g. ``'pgd20_linf_8'``; subclasses prefix their own tag."""
+        return f'{type(self).__name__.lower()}_{self.norm}_' \
+               f'{eps_label(self.eps)}'
+
+    @property
+    def name(self) -> str:
+        return self._name or self.default_name()
+
+    def settings(self) -> Dict:
+        """Every setting that determines the result (for result JSON)."""
+        return dict(
+            type=type(self).__name__,
+            name=self.name,
+            norm=self.norm,
+            eps=self.eps,
+            seed=self.seed)
+
+    def generator(self, device: torch.device) -> torch.Generator:
+        gen = torch.Generator(device=device)
+        gen.manual_seed(self.seed)
+        return gen
+
+    @abstractmethod
+    def perturb(self, model: nn.Module, x: torch.Tensor,
+                y: torch.Tensor) -> torch.Tensor:
+        """Adversarial images for a frozen, eval-mode model."""
+
+    def __call__(self, model: nn.Module, x: torch.Tensor,
+                 y: torch.Tensor) -> torch.Tensor:
+        """Attack ``model`` at ``(x, y)``; ``x`` in ``[0, 1]``.
+
+        Returns:
+            Tensor: ``x_adv`` with ``x_adv ∈ [0, 1]`` and
+            ``‖x_adv − x‖ ≤ eps`` in the attack's norm.
+        """
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError(
+                f'{type(self).__name__}: inputs must be pixels in [0, 1], '
+                f'got range [{x.min().item():.3g}, {x.max().item():.3g}]; '
+                'pass images before mean/std normalisation')
+        with frozen_eval(model), torch.enable_grad():
+            x_adv = self.perturb(model, x.detach(), y.detach())
+        return x_adv.detach()

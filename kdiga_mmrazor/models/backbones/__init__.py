@@ -1,0 +1,4 @@
+from .cifar_resnet import CifarResNet
+from .resnet4b import ResNet4b
+
+__all__ = ['CifarResNet', 'ResNet4b']
