@@ -5,8 +5,10 @@
 #
 # SingleTeacherDistill feeds both models the algorithm's preprocessed batch,
 # so this config normalises with the teacher's mean/std (the student trains
-# from scratch and adopts it). For each model with its own normalisation,
-# and for KDIGA, use KDIGADistill (configs/kdiga_*.py).
+# from scratch and adopts it; its own data_preprocessor says so, which keeps
+# a student exported by tools/export_student.py self-describing). For each
+# model with its own normalisation, and for KDIGA, use KDIGADistill
+# (configs/kdiga_*.py).
 # The teacher is loaded strictly through its backbone's init_cfg; MMRazor's
 # teacher_ckpt would load this bare checkpoint non-strictly (no key of it
 # matches 'backbone.*'), i.e. silently not at all.
@@ -21,6 +23,16 @@ _base_ = [
 custom_imports = dict(imports=['kdiga_mmrazor'], allow_failed_imports=False)
 
 train_dataloader = dict(batch_size=128)
+# Iteration-based, so `--cfg-options train_cfg.max_iters=N` shortens a run;
+# 391 iterations = one epoch of 50,000 images at batch 128, i.e. the same
+# 200-epoch schedule as MMPretrain's cifar10_bs128 (lr ×0.1 at 100, 150).
+train_cfg = dict(
+    _delete_=True, by_epoch=False, max_iters=200 * 391, val_interval=391)
+param_scheduler = dict(convert_to_iter_based=True)
+default_hooks = dict(
+    logger=dict(log_metric_by_epoch=False),
+    checkpoint=dict(by_epoch=False, interval=391, max_keep_ckpts=3))
+log_processor = dict(by_epoch=False)
 val_dataloader = dict(batch_size=256)
 test_dataloader = dict(batch_size=256)
 
@@ -30,6 +42,7 @@ model = dict(
         type='mmpretrain.ClsDataPreprocessor'),
     architecture=dict(
         _base_.resnet20_cifar,
+        data_preprocessor=_base_.resnet4b_cifar.data_preprocessor,
         head=dict(
             type='ClsHead',
             loss=dict(type='CrossEntropyLoss', loss_weight=0.5))),

@@ -10,8 +10,10 @@ registries; configs load it with::
 torch >= 2 and routes every local checkpoint load through
 ``weights_only=True``.
 """
+# isort: off
 from . import compat  # noqa: F401  (must run before anything from mmrazor)
-from . import models  # noqa: F401,E402
-from .version import __version__  # noqa: E402
+from . import models  # noqa: F401
+# isort: on
+from .version import __version__
 
 __all__ = ['__version__']

@@ -4,12 +4,17 @@
 * :mod:`.safe_checkpoint`: ``weights_only=True`` loading for every local
   checkpoint, with MMEngine's own types allow-listed (``--resume``).
 """
-from .mmrazor_quantization import (MMRazorQuantizationUnavailable,
-                                   patch_mmrazor_quantization,
-                                   quantization_available)
-from .safe_checkpoint import (UnsafeCheckpointError, file_sha256,
-                              install_safe_checkpoint_loading,
-                              safe_torch_load)
+from .mmrazor_quantization import (
+    MMRazorQuantizationUnavailable,
+    patch_mmrazor_quantization,
+    quantization_available,
+)
+from .safe_checkpoint import (
+    UnsafeCheckpointError,
+    file_sha256,
+    install_safe_checkpoint_loading,
+    safe_torch_load,
+)
 
 patch_mmrazor_quantization()
 install_safe_checkpoint_loading()

@@ -31,6 +31,18 @@ QUANT_NAMES = (
     'get_openvino_backend_config', 'get_openvino_backend_config_dict',
     'get_tensorrt_backend_config', 'get_tensorrt_backend_config_dict')
 
+# Config entry points of MMRazor quantization (registry, names). On a torch
+# where the sub-package does not import they fail deep inside with
+# "`torch>=1.13` is not installed properly"; the shim re-registers them as
+# stand-ins that raise its own message instead.
+QUANT_ENTRY_POINTS = (
+    ('MODELS', ('MMArchitectureQuant', 'MMArchitectureQuantDDP',
+                'TorchNativeQuantizer', 'OpenVINOQuantizer',
+                'TensorRTQuantizer', 'AcademicQuantizer')),
+    ('LOOPS', ('PTQLoop', 'QATEpochBasedLoop', 'QATValLoop',
+               'LSQEpochBasedLoop')),
+)
+
 _import_error: Optional[BaseException] = None
 
 
@@ -68,7 +80,7 @@ def _unavailable(name: str) -> type:
 
 
 def _stand_in_module(name: str) -> types.ModuleType:
-    module = types.ModuleType(name, __doc__)
+    module = types.ModuleType(name, 'Stand-in: see kdiga_mmrazor.compat.')
     module.__path__ = []  # a package, so sub-module imports resolve here
     module.__all__ = list(QUANT_NAMES)
     for public in QUANT_NAMES:
@@ -106,3 +118,16 @@ def patch_mmrazor_quantization() -> None:
         sys.modules[f'{QUANT_MODULE}.{sub}'] = _stand_in_module(
             f'{QUANT_MODULE}.{sub}')
     importlib.import_module('mmrazor.structures')
+    _guard_entry_points()
+
+
+def _guard_entry_points() -> None:
+    importlib.import_module('mmrazor.models')
+    importlib.import_module('mmrazor.engine')
+    registries = importlib.import_module('mmrazor.registry')
+    for registry_name, names in QUANT_ENTRY_POINTS:
+        registry = getattr(registries, registry_name)
+        for name in names:
+            if name in registry.module_dict:
+                registry.register_module(
+                    name=name, module=_unavailable(name), force=True)

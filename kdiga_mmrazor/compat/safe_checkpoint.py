@@ -24,6 +24,9 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
+# Registered by every HistoryBuffer instance; custom ones may add more.
+HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds pickled objects beyond plain weights."""
@@ -37,7 +40,9 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
     ``builtins.getattr`` would let a crafted file reach any attribute, so
     this stand-in answers only that lookup.
     """
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    allowed = HISTORY_BUFFER_STATISTICS + tuple(
+        HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
         return getattr(obj, name)
     raise UnsafeCheckpointError(
         f'checkpoint asks for getattr({obj!r}, {name!r}), which is not a '
@@ -79,6 +84,18 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def _unpickler_detail(text: str) -> str:
+    """The line of torch's weights-only error that says what was refused.
+    """
+    found = re.search(r'unsupported global:? (GLOBAL )?[\w.]+', text,
+                      flags=re.IGNORECASE)
+    if found:
+        return found.group(0)
+    tail = text.split('WeightsUnpickler error:')[-1]
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return lines[0] if '\n' in tail and lines else 'see the error below'
+
+
 def safe_torch_load(path: str, map_location: Optional[Any] = 'cpu') -> Any:
     """``torch.load(path, weights_only=True)``, with a clear refusal.
 
@@ -96,9 +113,7 @@ def safe_torch_load(path: str, map_location: Optional[Any] = 'cpu') -> Any:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        found = re.search(r'(unsupported global:? (GLOBAL )?[\w.]+)',
-                          str(error), flags=re.IGNORECASE)
-        detail = found.group(1) if found else 'see the error below'
+        detail = _unpickler_detail(str(error))
         raise UnsafeCheckpointError(
             f'refused to load checkpoint {path!r}: its pickle holds objects '
             f'that are not plain weights ({detail}). Loading it could run '

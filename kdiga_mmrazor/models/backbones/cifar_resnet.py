@@ -3,8 +3,9 @@
 Architecture and the vendored weights follow akamaster/pytorch_resnet_cifar10
 (BSD-2-Clause, ``checkpoints/LICENSE.akamaster``): 3×3 stem, three stages of
 16/32/64 channels, option-A (parameter-free) shortcuts. Parameter names
-mirror those checkpoints (``conv1``, ``bn1``, ``layer{1,2,3}.i.{conv,bn}{1,2}``,
-``linear``; the ``module.`` prefix of the files is stripped on load).
+mirror those checkpoints (``conv1``, ``bn1``,
+``layer{1,2,3}.i.{conv,bn}{1,2}``, ``linear``; the ``module.`` prefix of
+the files is stripped on load).
 """
 from typing import Tuple
 

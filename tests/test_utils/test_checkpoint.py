@@ -1,0 +1,80 @@
+"""Strict key/shape checking of third-party weights."""
+import pytest
+import torch
+from mmpretrain.registry import MODELS
+
+from kdiga_mmrazor.utils import extract_state_dict, load_state_dict_checked
+
+
+def _save(tmp_path, state_dict, name='w.pth', wrap='state_dict'):
+    path = tmp_path / name
+    torch.save({wrap: state_dict} if wrap else state_dict, path)
+    return str(path)
+
+
+def test_module_prefix_is_stripped_and_weights_arrive(tmp_path):
+    source = MODELS.build(dict(type='ResNet4b'))
+    path = _save(tmp_path,
+                 {f'module.{k}': v for k, v in source.state_dict().items()})
+    target = MODELS.build(dict(type='ResNet4b'))
+    sha = load_state_dict_checked(target, path, who='test')
+    assert len(sha) == 64
+    torch.testing.assert_close(target.linear2.weight, source.linear2.weight)
+
+
+def test_bare_backbone_checkpoint_loads_into_classifier_with_prefix(
+        tmp_path):
+    backbone = MODELS.build(dict(type='ResNet4b'))
+    path = _save(tmp_path, backbone.state_dict(), wrap=None)
+    classifier = MODELS.build(
+        dict(type='ImageClassifier', backbone=dict(type='ResNet4b'),
+             head=dict(type='ClsHead')))
+    load_state_dict_checked(
+        classifier, path, who='test', prefixes=('', 'backbone.'))
+    torch.testing.assert_close(classifier.backbone.conv1.bias,
+                               backbone.conv1.bias)
+
+
+def test_missing_and_unexpected_keys_are_named(tmp_path):
+    weights = MODELS.build(dict(type='ResNet4b')).state_dict()
+    weights.pop('linear2.bias')
+    weights['extra.weight'] = torch.zeros(1)
+    path = _save(tmp_path, weights)
+    with pytest.raises(KeyError) as info:
+        load_state_dict_checked(
+            MODELS.build(dict(type='ResNet4b')), path, who='cfg.key')
+    message = str(info.value)
+    assert 'cfg.key' in message
+    assert 'matches 25 of 26 ResNet4b keys' in message
+    assert "1 missing, first ['linear2.bias']" in message
+    assert "1 unexpected, first ['extra.weight']" in message
+
+
+def test_shape_mismatch_is_refused(tmp_path):
+    path = _save(tmp_path,
+                 MODELS.build(dict(type='ResNet4b',
+                                   num_classes=100)).state_dict())
+    with pytest.raises(KeyError, match=r'shape mismatches.*linear2'):
+        load_state_dict_checked(
+            MODELS.build(dict(type='ResNet4b')), path, who='test')
+
+
+def test_num_batches_tracked_may_be_absent(tmp_path):
+    weights = {
+        k: v
+        for k, v in MODELS.build(dict(type='CifarResNet')).state_dict().items()
+        if not k.endswith('num_batches_tracked')
+    }
+    load_state_dict_checked(
+        MODELS.build(dict(type='CifarResNet')),
+        _save(tmp_path, weights),
+        who='test')
+
+
+def test_extract_state_dict_reads_common_layouts():
+    t = torch.ones(1)
+    assert extract_state_dict({'model': {'module.a': t}}) == {'a': t}
+    assert extract_state_dict({'net': {'a': t}, 'acc': 3}) == {'a': t}
+    assert extract_state_dict({'a': t, 'epoch': 3}) == {'a': t}
+    with pytest.raises(TypeError):
+        extract_state_dict([t])

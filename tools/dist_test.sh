@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Multi-GPU / multi-node testing through torchrun and MMEngine's launcher.
+# Usage: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
+# Env: NNODES (1), NODE_RANK (0), MASTER_ADDR (127.0.0.1), PORT (29500).
+set -euo pipefail
+CONFIG=$1
+CHECKPOINT=$2
+GPUS=$3
+shift 3
+cd "$(dirname "$0")/.."
+PYTHONPATH="$(pwd):${PYTHONPATH:-}" \
+torchrun \
+    --nnodes="${NNODES:-1}" \
+    --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+    --nproc_per_node="$GPUS" \
+    --master_port="${PORT:-29500}" \
+    tools/test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Multi-GPU / multi-node training through torchrun and MMEngine's launcher.
+# Usage: bash tools/dist_train.sh CONFIG GPUS [train.py args...]
+# Env: NNODES (1), NODE_RANK (0), MASTER_ADDR (127.0.0.1), PORT (29500).
+set -euo pipefail
+CONFIG=$1
+GPUS=$2
+shift 2
+cd "$(dirname "$0")/.."
+PYTHONPATH="$(pwd):${PYTHONPATH:-}" \
+torchrun \
+    --nnodes="${NNODES:-1}" \
+    --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+    --nproc_per_node="$GPUS" \
+    --master_port="${PORT:-29500}" \
+    tools/train.py "$CONFIG" --launcher pytorch "$@"
