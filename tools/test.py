@@ -9,12 +9,13 @@ import argparse
 import os
 import os.path as osp
 
-import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
-from kdiga_mmrazor.utils import load_state_dict_checked, unwrap_model
-from kdiga_mmrazor.utils.cifar10_folder import ENV_VAR, use_cifar10_folder
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
+from kdiga_mmrazor.utils import load_state_dict_checked, unwrap_model
+from kdiga_mmrazor.utils.cifar10_folder import ENV_VAR, use_cifar10_folder
 
 
 def parse_args() -> argparse.Namespace:
