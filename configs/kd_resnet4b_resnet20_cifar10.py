@@ -16,23 +16,12 @@ _base_ = [
     './_base_/models/resnet4b_cifar.py',
     './_base_/models/resnet20_cifar.py',
     'mmpretrain::_base_/datasets/cifar10_bs16.py',
-    'mmpretrain::_base_/schedules/cifar10_bs128.py',
-    'mmpretrain::_base_/default_runtime.py',
+    './_base_/schedules/cifar10_bs128_iter.py',
     './_base_/distill/kd.py',
 ]
 custom_imports = dict(imports=['kdiga_mmrazor'], allow_failed_imports=False)
 
 train_dataloader = dict(batch_size=128)
-# Iteration-based, so `--cfg-options train_cfg.max_iters=N` shortens a run;
-# 391 iterations = one epoch of 50,000 images at batch 128, i.e. the same
-# 200-epoch schedule as MMPretrain's cifar10_bs128 (lr ×0.1 at 100, 150).
-train_cfg = dict(
-    _delete_=True, by_epoch=False, max_iters=200 * 391, val_interval=391)
-param_scheduler = dict(convert_to_iter_based=True)
-default_hooks = dict(
-    logger=dict(log_metric_by_epoch=False),
-    checkpoint=dict(by_epoch=False, interval=391, max_keep_ckpts=3))
-log_processor = dict(by_epoch=False)
 val_dataloader = dict(batch_size=256)
 test_dataloader = dict(batch_size=256)
 

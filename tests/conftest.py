@@ -4,6 +4,8 @@ import os.path as osp
 
 import pytest
 import torch
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from torch import nn
 
 import kdiga_mmrazor  # noqa: F401  (compat layer, registration)
@@ -44,3 +46,77 @@ class TinyConvNet(nn.Module):
 @pytest.fixture
 def tiny_net() -> TinyConvNet:
     return TinyConvNet()
+
+
+@MMPRETRAIN_MODELS.register_module(force=True)
+class ToyMLPBackbone(BaseModule):
+    """flatten → linear → (BatchNorm1d) → tanh → (Dropout) → linear.
+
+    tanh keeps second derivatives non-zero; the backbone returns logits as
+    a one-tuple for ``ClsHead``. Registered for tests only.
+    """
+
+    def __init__(self,
+                 in_features: int = 3 * 8 * 8,
+                 hidden: int = 16,
+                 num_classes: int = 3,
+                 batch_norm: bool = False,
+                 dropout: float = 0.0,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.fc1 = nn.Linear(in_features, hidden)
+        self.bn = nn.BatchNorm1d(hidden) if batch_norm else nn.Identity()
+        self.drop = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(hidden, num_classes)
+
+    def forward(self, x: torch.Tensor):
+        hidden = self.drop(torch.tanh(self.bn(self.fc1(x.flatten(1)))))
+        return (self.fc2(hidden), )
+
+
+def toy_classifier(mean=None, std=None, **backbone) -> dict:
+    """An MMPretrain ImageClassifier dict around ToyMLPBackbone."""
+    preprocessor = dict(type='ClsDataPreprocessor')
+    if mean is not None:
+        preprocessor.update(mean=mean, std=std)
+    return dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        data_preprocessor=preprocessor,
+        backbone=dict(type='ToyMLPBackbone', **backbone),
+        head=dict(type='ClsHead'))
+
+
+def kdiga_model(student: dict, teacher: dict, gamma: float = 1.0,
+                **kwargs) -> dict:
+    """A KDIGADistill dict as configs/_base_/distill/kdiga.py builds it."""
+    return dict(
+        _scope_='mmrazor',
+        type='KDIGADistill',
+        data_preprocessor=dict(
+            type='mmpretrain.ClsDataPreprocessor',
+            mean=[0.0, 0.0, 0.0],
+            std=[255.0, 255.0, 255.0]),
+        architecture=student,
+        teacher=teacher,
+        distiller=dict(
+            type='KDIGADistiller',
+            distill_losses=dict(
+                loss_kl=dict(type='KLDivergence', tau=1, loss_weight=0.5),
+                loss_iga=dict(
+                    type='InputGradientAlignmentLoss', loss_weight=gamma)),
+            loss_forward_mappings=dict(
+                loss_kl=dict(
+                    preds_S=dict(from_student=True, recorder='logits'),
+                    preds_T=dict(from_student=False, recorder='logits')),
+                loss_iga=dict(
+                    grad_S=dict(from_student=True, recorder='input_grad'),
+                    grad_T=dict(from_student=False,
+                                recorder='input_grad')))),
+        **kwargs)
+
+
+def data_samples(labels) -> list:
+    """MMPretrain DataSamples carrying ``labels``."""
+    from mmpretrain.structures import DataSample
+    return [DataSample().set_gt_label(int(label)) for label in labels]

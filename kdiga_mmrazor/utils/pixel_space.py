@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModel, is_model_wrapper
 from torch import nn
 
@@ -70,15 +71,25 @@ class PixelSpaceClassifier(nn.Module):
         classifier (nn.Module): An MMPretrain classifier (called with
             ``mode='tensor'``) or any module returning logits.
         normalize (PixelNormalize): The normalisation it expects.
+        input_size (tuple[int, int], optional): Resize ``x`` to this
+            (H, W) first, bilinearly, when it differs (a teacher trained at
+            another resolution). The resize is part of the model, so input
+            gradients stay in the caller's pixel space. Defaults to None.
     """
 
-    def __init__(self, classifier: nn.Module,
-                 normalize: PixelNormalize) -> None:
+    def __init__(self,
+                 classifier: nn.Module,
+                 normalize: PixelNormalize,
+                 input_size: Optional[Tuple[int, int]] = None) -> None:
         super().__init__()
         self.classifier = classifier
         self.normalize = normalize
+        self.input_size = tuple(input_size) if input_size else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.input_size and tuple(x.shape[-2:]) != self.input_size:
+            x = F.interpolate(
+                x, size=self.input_size, mode='bilinear', align_corners=False)
         x_norm = self.normalize(x)
         if isinstance(self.classifier, BaseModel):
             logits = self.classifier(x_norm, mode='tensor')

@@ -1,0 +1,35 @@
+# KDIGA (Shao et al. 2021) in MMRazor's model-dict shape:
+#   L = (1 − α)·CE(z_s, y) + α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T))
+#       + γ·mean_i ‖∇ₓCE(f_s(x_i), y_i) − ∇ₓCE(f_t(x_i), y_i)‖₂
+# α = 0.5, T = 1 (the authors' defaults); γ (loss_iga.loss_weight) is set by
+# each experiment config. Defines `model` only; experiment configs fill in
+# `architecture` (student), `teacher` and `teacher_ckpt`, and scale the
+# student's own CE to 1 − α in its head.
+# The algorithm's preprocessor only scales to [0, 1] pixels; each model
+# normalises with its own data_preprocessor mean/std.
+model = dict(
+    _scope_='mmrazor',
+    type='KDIGADistill',
+    data_preprocessor=dict(
+        type='mmpretrain.ClsDataPreprocessor',
+        mean=[0.0, 0.0, 0.0],
+        std=[255.0, 255.0, 255.0],
+        to_rgb=False),
+    teacher_ckpt=None,
+    student_ckpt=None,
+    distiller=dict(
+        type='KDIGADistiller',
+        distill_losses=dict(
+            loss_kl=dict(type='KLDivergence', tau=1, loss_weight=0.5),
+            loss_iga=dict(
+                type='InputGradientAlignmentLoss',
+                distance='l2',
+                mode='per_sample',
+                loss_weight=1.0)),
+        loss_forward_mappings=dict(
+            loss_kl=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')),
+            loss_iga=dict(
+                grad_S=dict(from_student=True, recorder='input_grad'),
+                grad_T=dict(from_student=False, recorder='input_grad')))))

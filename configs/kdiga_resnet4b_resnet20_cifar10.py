@@ -1,0 +1,27 @@
+# KDIGA (α=0.5, T=1, γ=0.1 per-sample L2): robust resnet4b (L∞ 2/255) →
+# ResNet-20 from scratch, CIFAR-10, 1 GPU × 128, 200 epochs.
+# Teacher and student each keep their own normalisation (KDIGADistill).
+# Measured: not yet at full length (see README for short runs).
+_base_ = [
+    './_base_/models/resnet4b_cifar.py',
+    './_base_/models/resnet20_cifar.py',
+    'mmpretrain::_base_/datasets/cifar10_bs16.py',
+    './_base_/schedules/cifar10_bs128_iter.py',
+    './_base_/distill/kdiga.py',
+]
+custom_imports = dict(imports=['kdiga_mmrazor'], allow_failed_imports=False)
+
+train_dataloader = dict(batch_size=128)
+val_dataloader = dict(batch_size=256)
+test_dataloader = dict(batch_size=256)
+
+model = dict(
+    data_preprocessor=dict(num_classes=10),
+    architecture=dict(
+        _base_.resnet20_cifar,
+        head=dict(
+            type='ClsHead',
+            loss=dict(type='CrossEntropyLoss', loss_weight=0.5))),
+    teacher=_base_.resnet4b_cifar,
+    teacher_ckpt='checkpoints/abcrown_resnet4b_linf2.pth',
+    distiller=dict(distill_losses=dict(loss_iga=dict(loss_weight=0.1))))

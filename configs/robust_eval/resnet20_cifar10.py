@@ -1,0 +1,19 @@
+# Robust test of the standard (non-robust) CIFAR ResNet-20 (akamaster),
+# CIFAR-10, 1,000 test images (100 per class): clean, PGD-20 and AutoAttack
+# at L∞ 2/255, PGD-20 at 8/255.
+# Run: python tools/test.py configs/robust_eval/resnet20_cifar10.py \
+#     checkpoints/akamaster_resnet20.th
+# Measured: not yet measured.
+_base_ = [
+    '../resnet20_cifar10.py',
+    '../_base_/robust_eval/cifar10_linf_2.py',  # defines `robust_eval` only
+]
+custom_imports = dict(
+    imports=['kdiga_mmrazor', 'kdiga_mmrazor.evaluation'],
+    allow_failed_imports=False)
+test_cfg = dict(
+    type='RobustTestLoop',
+    **dict(
+        _base_.robust_eval,
+        attacks=_base_.robust_eval.attacks +
+        [dict(type='PGDAttack', eps=8 / 255, norm='linf', steps=20)]))

@@ -1,0 +1,3 @@
+from .kdiga_distill import KDIGADistill
+
+__all__ = ['KDIGADistill']

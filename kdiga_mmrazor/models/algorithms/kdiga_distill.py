@@ -1,0 +1,327 @@
+r"""KDIGA: knowledge distillation with input gradient alignment.
+
+From `How and When Adversarial Robustness Transfers in Knowledge
+Distillation? <https://arxiv.org/abs/2110.12072>`_. Code consulted:
+RulinShao/AdversariallyRobustDistillation (``main.py``, ``kdiga``), which
+runs each model twice per step; here each runs once, and each model sees
+the pixels through its own normalisation.
+"""
+from contextlib import nullcontext
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+from mmrazor.models.algorithms import SingleTeacherDistill
+from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
+from mmrazor.models.utils import add_prefix
+from mmrazor.registry import MODELS
+
+from ...utils.checkpoint import load_state_dict_checked
+from ...utils.pixel_space import (
+    PIXEL_SCALE,
+    PixelNormalize,
+    PixelSpaceClassifier,
+)
+from ...utils.sdpa import sdpa_math_kernel
+
+PIXEL_RANGE_TOLERANCE = 1e-3
+
+
+def gather_targets(data_samples: Sequence[BaseDataElement]) -> torch.Tensor:
+    """Class indices (B,), or soft targets (B, C) after batch augments."""
+    if 'gt_score' in data_samples[0]:
+        return torch.stack([s.gt_score for s in data_samples])
+    return torch.cat([s.gt_label for s in data_samples])
+
+
+def at_least_fp32(tensor: torch.Tensor) -> torch.Tensor:
+    """fp16/bf16 → fp32; fp32 and fp64 unchanged."""
+    return tensor.to(torch.promote_types(tensor.dtype, torch.float32))
+
+
+def summed_cross_entropy(logits: torch.Tensor,
+                         target: torch.Tensor) -> torch.Tensor:
+    r""":math:`\sum_i \mathrm{CE}(z_i, y_i)` in (at least) fp32: its
+    gradient with respect to the batch holds each sample's own input
+    gradient."""
+    return F.cross_entropy(at_least_fp32(logits), target, reduction='sum')
+
+
+def classifier_task_loss(model: BaseModel, logits: torch.Tensor,
+                         data_samples: List) -> Dict[str, torch.Tensor]:
+    """The classifier's own loss on already computed logits (its head's
+    ``_get_loss`` for ``ImageClassifier``, its own for timm/HF wrappers)."""
+    head = getattr(model, 'head', None)
+    owner = head if hasattr(head, '_get_loss') else model
+    if not hasattr(owner, '_get_loss'):
+        raise TypeError(
+            f'KDIGADistill: cannot compute the task loss of '
+            f'{type(model).__name__} from logits (no head._get_loss or '
+            '_get_loss); set model.calculate_student_loss=False and add a '
+            'CE distill loss instead')
+    return owner._get_loss(logits, data_samples)
+
+
+@MODELS.register_module()
+class KDIGADistill(SingleTeacherDistill):
+    r"""Single-teacher distillation with input gradient alignment (KDIGA).
+
+    Each step, for the pixel-space batch :math:`x \in [0, 1]` from
+    ``data_preprocessor`` and targets :math:`y`:
+
+    .. math::
+        z_t = f_t(\mathrm{norm}_t(x)),\quad
+        g_t = \nabla_x \textstyle\sum_i \mathrm{CE}(z_{t,i}, y_i)
+        \quad\text{(detached)}
+
+        z_s = f_s(\mathrm{norm}_s(x)),\quad
+        g_s = \nabla_x \textstyle\sum_i \mathrm{CE}(z_{s,i}, y_i)
+        \quad\text{(create\_graph)}
+
+    and the losses are the student's task loss on :math:`z_s` (weight it
+    :math:`1-\alpha` in the student's head) plus the distiller's losses,
+    which read :math:`z_s, z_t, g_s, g_t` from the ``logits`` and
+    ``input_grad`` records (``KDIGADistiller``), e.g. ``KLDivergence`` and
+    ``InputGradientAlignmentLoss``: the paper's
+    :math:`L = \alpha T^2 \mathrm{KL} + (1-\alpha)\mathrm{CE} + \gamma\,
+    \mathrm{IGA}`.
+
+    One forward pass per model; the teacher's graph is freed as soon as
+    :math:`g_t` exists; input gradients are fp32 (also under AMP); the
+    student runs on SDPA's math kernel (fused attention kernels have no
+    double backward) while its input gradient is taken. Without an
+    ``input_grad`` loss no gradient is taken: plain KD at plain-KD cost.
+
+    **Pixel space.** ``model.data_preprocessor`` must only scale to
+    ``[0, 1]`` (``mean=[0, 0, 0], std=[255, 255, 255]``); each model's own
+    mean/std stays in its own ``data_preprocessor``
+    (``model.architecture.data_preprocessor``,
+    ``model.teacher.data_preprocessor``), so a teacher and a student trained
+    with different normalisations align in the same pixel space.
+
+    **Teacher.** Frozen: every module in eval mode (BatchNorm, Dropout,
+    DropPath), no parameter gradients (so DDP never syncs it), only
+    :math:`\partial/\partial x` flows.
+
+    Args:
+        distiller (dict): A ``KDIGADistiller`` config.
+        teacher (dict | BaseModel): The teacher classifier.
+        teacher_ckpt (str, optional): Teacher weights, loaded strictly on
+            CPU, pickle-free, sha256 logged. A whole-classifier checkpoint,
+            or a bare-backbone one (keys get ``backbone.``).
+        student_ckpt (str, optional): Pre-trained student weights, loaded
+            the same way (instead of the student's ``init_cfg``).
+        teacher_input_size (tuple[int, int], optional): Resize the batch to
+            this (H, W) for the teacher (bilinear, inside the gradient), when
+            teacher and student take different resolutions. Defaults to None
+            (same input).
+        math_sdpa (bool): Run the student on SDPA's math kernel while its
+            input gradient is needed. Defaults to True.
+        calculate_student_loss (bool): Add the student's own task loss.
+            Defaults to True.
+        **kwargs: ``architecture`` (the student), ``data_preprocessor``,
+            ``init_cfg``; ``teacher_trainable=True`` is refused.
+
+    Example:
+        >>> model = dict(
+        ...     _scope_='mmrazor', type='KDIGADistill',
+        ...     data_preprocessor=dict(
+        ...         type='mmpretrain.ClsDataPreprocessor', num_classes=10,
+        ...         mean=[0, 0, 0], std=[255, 255, 255]),
+        ...     architecture=student_cfg, teacher=teacher_cfg,
+        ...     teacher_ckpt='checkpoints/abcrown_resnet4b_linf2.pth',
+        ...     distiller=dict(type='KDIGADistiller', ...))
+    """
+
+    def __init__(self,
+                 distiller: dict,
+                 teacher: Union[BaseModel, Dict],
+                 teacher_ckpt: Optional[str] = None,
+                 student_ckpt: Optional[str] = None,
+                 teacher_input_size: Optional[Tuple[int, int]] = None,
+                 math_sdpa: bool = True,
+                 calculate_student_loss: bool = True,
+                 **kwargs) -> None:
+        if kwargs.pop('teacher_trainable', False):
+            raise ValueError('KDIGADistill: model.teacher_trainable=True is '
+                             'not supported: the teacher is frozen')
+        kwargs.pop('teacher_norm_eval', None)  # always fully eval
+        super().__init__(
+            distiller=distiller,
+            teacher=teacher,
+            teacher_ckpt=None,
+            teacher_trainable=False,
+            teacher_norm_eval=True,
+            calculate_student_loss=calculate_student_loss,
+            **kwargs)
+        if not hasattr(self.distiller, 'needs_input_gradients'):
+            raise TypeError(
+                'KDIGADistill: model.distiller.type must be KDIGADistiller '
+                f'(got {type(self.distiller).__name__})')
+        self._check_pixel_preprocessor()
+        if teacher_ckpt:
+            self.teacher_sha256 = load_state_dict_checked(
+                self.teacher,
+                teacher_ckpt,
+                who='KDIGADistill: model.teacher_ckpt',
+                prefixes=('', 'backbone.'),
+                hint='check model.teacher (type, backbone, num_classes)')
+            self.teacher._is_init = True
+        if student_ckpt:
+            load_state_dict_checked(
+                self.architecture,
+                student_ckpt,
+                who='KDIGADistill: model.student_ckpt',
+                prefixes=('', 'backbone.'),
+                hint='check model.architecture (type, backbone, '
+                'num_classes)')
+            self.architecture._is_init = True
+        self.teacher_input_size = teacher_input_size
+        self.math_sdpa = math_sdpa
+        self._normalizers = dict(
+            student=PixelNormalize.from_preprocessor(
+                self.architecture.data_preprocessor),
+            teacher=PixelNormalize.from_preprocessor(
+                self.teacher.data_preprocessor))
+        self.teacher.eval()
+
+    def _check_pixel_preprocessor(self) -> None:
+        dp = self.data_preprocessor
+        ok = getattr(dp, '_enable_normalize', False)
+        if ok:
+            ok = (torch.allclose(dp.mean, torch.zeros_like(dp.mean))
+                  and torch.allclose(dp.std,
+                                     torch.full_like(dp.std, PIXEL_SCALE)))
+        if not ok:
+            got = (f'mean={dp.mean.flatten().tolist()}, '
+                   f'std={dp.std.flatten().tolist()}' if getattr(
+                       dp, '_enable_normalize', False) else 'no mean/std')
+            raise ValueError(
+                'KDIGADistill: model.data_preprocessor must scale images '
+                'to [0, 1] pixels (mean=[0, 0, 0], std=[255, 255, 255]), '
+                f'got {got}. Put each model\'s own mean/std in '
+                'model.architecture.data_preprocessor and '
+                'model.teacher.data_preprocessor')
+
+    # -- pixel-space views -------------------------------------------------
+    def pixel_classifier(self,
+                         member: str = 'student') -> PixelSpaceClassifier:
+        """``x ∈ [0, 1] ↦ logits`` of the student or the teacher, each with
+        its own normalisation (attacks and diagnostics use this)."""
+        if member == 'student':
+            return PixelSpaceClassifier(self.architecture,
+                                        self._normalizers['student'])
+        if member == 'teacher':
+            return PixelSpaceClassifier(self.teacher,
+                                        self._normalizers['teacher'],
+                                        self.teacher_input_size)
+        raise ValueError(f"member must be 'student' or 'teacher', got "
+                         f'{member!r}')
+
+    def _forward(self, batch_inputs, data_samples=None):
+        return self.pixel_classifier('student')(batch_inputs)
+
+    def _predict(self, batch_inputs, data_samples=None):
+        x_norm = self._normalizers['student'](batch_inputs)
+        return self.architecture(x_norm, data_samples, mode='predict')
+
+    # -- training step -----------------------------------------------------
+    def _check_pixels(self, x: torch.Tensor) -> None:
+        low, high = x.min().item(), x.max().item()
+        if low < -PIXEL_RANGE_TOLERANCE or high > 1 + PIXEL_RANGE_TOLERANCE:
+            raise ValueError(
+                f'KDIGADistill: inputs span [{low:.3g}, {high:.3g}], not '
+                '[0, 1] pixels; model.data_preprocessor must be '
+                'mean=[0, 0, 0], std=[255, 255, 255] with no other '
+                'normalisation before it')
+
+    def _teacher_step(self, x: torch.Tensor, target: torch.Tensor,
+                      need_grad: bool) -> Tuple[torch.Tensor, Optional[
+                          torch.Tensor]]:
+        teacher = self.pixel_classifier('teacher')
+        if not need_grad:
+            with torch.no_grad():
+                return teacher(x), None
+        x_t = at_least_fp32(x.detach()).requires_grad_(True)
+        with torch.enable_grad():
+            z_t = teacher(x_t)
+            (g_t, ) = torch.autograd.grad(
+                summed_cross_entropy(z_t, target), x_t)
+        return z_t.detach(), g_t.detach()
+
+    def _student_step(self, x: torch.Tensor, target: torch.Tensor,
+                      need_grad: bool) -> Tuple[torch.Tensor, Optional[
+                          torch.Tensor]]:
+        student = self.pixel_classifier('student')
+        if not need_grad:
+            return student(x), None
+        x_s = at_least_fp32(x.detach()).requires_grad_(True)
+        kernel = sdpa_math_kernel() if self.math_sdpa else nullcontext()
+        with kernel:
+            z_s = student(x_s)
+            (g_s, ) = torch.autograd.grad(
+                summed_cross_entropy(z_s, target), x_s, create_graph=True)
+        return z_s, g_s
+
+    def _detach_teacher_records(self) -> None:
+        for recorder in self.distiller.teacher_recorders.recorders.values():
+            if isinstance(recorder, ModuleOutputsRecorder):
+                recorder._data_buffer = [
+                    d.detach() if isinstance(d, torch.Tensor) else d
+                    for d in recorder.data_buffer
+                ]
+
+    def _check_classes(self, z_s: torch.Tensor, z_t: torch.Tensor) -> None:
+        if z_s.shape[1:] != z_t.shape[1:]:
+            raise ValueError(
+                f'KDIGADistill: the student gives {z_s.shape[1]} classes and '
+                f'the teacher {z_t.shape[1]}; set num_classes of '
+                'model.architecture and model.teacher to the same dataset')
+
+    def loss(self,
+             batch_inputs: torch.Tensor,
+             data_samples: Optional[List[BaseDataElement]] = None
+             ) -> Dict[str, torch.Tensor]:
+        """KDIGA losses of a pixel-space batch (see the class docstring)."""
+        self._check_pixels(batch_inputs)
+        target = gather_targets(data_samples)
+        need_grad = self.distiller.needs_input_gradients
+        losses = dict()
+
+        self.distiller.set_deliveries_override(False)
+        with self.distiller.teacher_recorders, self.distiller.deliveries:
+            z_t, g_t = self._teacher_step(batch_inputs, target, need_grad)
+        self._detach_teacher_records()
+
+        self.distiller.set_deliveries_override(True)
+        with self.distiller.student_recorders, self.distiller.deliveries:
+            z_s, g_s = self._student_step(batch_inputs, target, need_grad)
+        self._check_classes(z_s, z_t)
+
+        self.distiller.record(False, 'logits', z_t)
+        self.distiller.record(True, 'logits', z_s)
+        if need_grad:
+            self.distiller.record(False, 'input_grad', g_t)
+            self.distiller.record(True, 'input_grad', g_s)
+            cos = F.cosine_similarity(
+                g_s.detach().flatten(1), g_t.flatten(1), dim=1, eps=1e-12)
+            losses['distill.iga_cos_sim'] = cos.mean()
+
+        if self.calculate_student_loss:
+            losses.update(
+                add_prefix(
+                    classifier_task_loss(self.student, z_s, data_samples),
+                    'student'))
+        if not self.distillation_stopped:
+            losses.update(
+                add_prefix(self.distiller.compute_distill_losses(),
+                           'distill'))
+        return losses
+
+    def train(self, mode: bool = True) -> 'KDIGADistill':
+        """Train the student; the teacher stays wholly in eval mode."""
+        super().train(mode)
+        self.teacher.eval()
+        return self

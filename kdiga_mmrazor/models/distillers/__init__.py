@@ -1,0 +1,3 @@
+from .kdiga_distiller import KDIGADistiller
+
+__all__ = ['KDIGADistiller']

@@ -1,0 +1,3 @@
+from .input_gradient_alignment import InputGradientAlignmentLoss
+
+__all__ = ['InputGradientAlignmentLoss']

@@ -1,0 +1,3 @@
+from .kdiga_outputs_recorder import KDIGAOutputsRecorder
+
+__all__ = ['KDIGAOutputsRecorder']

@@ -1,0 +1,318 @@
+"""KDIGADistill: gradients, frozen teacher, normalisations, any pair."""
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.optim import OptimWrapper
+from mmrazor.registry import MODELS
+
+from ...conftest import data_samples, kdiga_model, toy_classifier
+
+CIFAR_MEAN, CIFAR_STD = [125.3, 123.0, 113.9], [63.0, 62.1, 66.7]
+IMAGENET_MEAN, IMAGENET_STD = [123.675, 116.28, 103.53], [58.4, 57.1, 57.4]
+
+
+def build(student=None, teacher=None, **kwargs):
+    torch.manual_seed(0)
+    model = MODELS.build(
+        kdiga_model(student or toy_classifier(), teacher or toy_classifier(),
+                    **kwargs))
+    model.init_weights()
+    return model
+
+
+def batch(n=4, size=8, seed=1, dtype=torch.float32):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 3, size, size, generator=gen, dtype=dtype)
+    return x, data_samples(torch.arange(n) % 3)
+
+
+def iga_only(model):
+    model.distiller.distill_losses['loss_kl'].loss_weight = 0.0
+    model.calculate_student_loss = False
+    return model
+
+
+def test_iga_gradient_of_student_matches_finite_differences():
+    model = iga_only(build()).double()
+    model.train()
+    x, samples = batch(dtype=torch.float64)
+    weight = model.architecture.backbone.fc1.weight
+
+    def iga():
+        return model.loss(x, samples)['distill.loss_iga']
+
+    model.zero_grad()
+    iga().backward()
+    analytic = weight.grad.clone()
+    assert analytic.abs().max() > 1e-4, 'IGA does not train the student'
+    h = 1e-6
+    for index in [(0, 0), (3, 17), (15, 191)]:
+        original = weight.data[index].item()
+        weight.data[index] = original + h
+        up = iga().item()
+        weight.data[index] = original - h
+        down = iga().item()
+        weight.data[index] = original
+        numeric = (up - down) / (2 * h)
+        assert abs(numeric - analytic[index].item()) < 1e-6 + 1e-4 * abs(
+            numeric), (index, numeric, analytic[index].item())
+
+
+def test_input_gradients_are_the_per_sample_ce_gradients():
+    model = build()
+    x, samples = batch()
+    model.loss(x, samples)
+    g_s = model.distiller.student_recorders.get_recorder(
+        'input_grad').get_record_data()
+    student = model.pixel_classifier('student')
+    x0 = x[:1].clone().requires_grad_(True)
+    ce = F.cross_entropy(student(x0), torch.tensor([0]))
+    (expected, ) = torch.autograd.grad(ce, x0)
+    torch.testing.assert_close(g_s[:1].detach(), expected)
+
+
+def test_teacher_gets_no_gradient_and_keeps_batchnorm_statistics():
+    teacher = toy_classifier(batch_norm=True, dropout=0.5)
+    model = build(toy_classifier(batch_norm=True), teacher)
+    stats = copy.deepcopy(model.teacher.backbone.bn.state_dict())
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    model.train()
+    assert not any(m.training for m in model.teacher.modules())
+    assert model.architecture.training
+    x, samples = batch()
+    before = model.architecture.backbone.fc1.weight.detach().clone()
+    teacher_before = copy.deepcopy(model.teacher.state_dict())
+    for _ in range(2):
+        model.train_step(
+            dict(inputs=[(img * 255).to(torch.uint8) for img in x],
+                 data_samples=samples), optim)
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    for key, value in model.teacher.backbone.bn.state_dict().items():
+        torch.testing.assert_close(value, stats[key])
+    for key, value in model.teacher.state_dict().items():
+        torch.testing.assert_close(value, teacher_before[key])
+    assert not torch.equal(model.architecture.backbone.fc1.weight, before)
+
+
+def test_teacher_dropout_is_off_so_its_gradient_is_deterministic():
+    model = build(teacher=toy_classifier(dropout=0.9))
+    model.train()
+    x, samples = batch()
+    grads = []
+    for _ in range(2):
+        model.loss(x, samples)
+        grads.append(
+            model.distiller.teacher_recorders.get_recorder(
+                'input_grad').get_record_data())
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_same_network_gives_zero_kd_and_alignment_losses():
+    net = toy_classifier(CIFAR_MEAN, CIFAR_STD)
+    model = build(net, net)
+    model.teacher.load_state_dict(model.architecture.state_dict())
+    losses = model.loss(*batch())
+    assert losses['distill.loss_iga'].abs() < 1e-6
+    assert losses['distill.loss_kl'].abs() < 1e-6
+    torch.testing.assert_close(losses['distill.iga_cos_sim'],
+                               torch.tensor(1.0))
+
+
+def _reparametrised_student(model):
+    """Make f_s(norm_s(x)) == f_t(norm_t(x)) for the toy MLP.
+
+    norm_t(x) = (s_s/s_t)·norm_s(x) + (m_s − m_t)/s_t per channel, folded
+    into the student's first linear layer.
+    """
+    t_dp, s_dp = model.teacher.data_preprocessor, \
+        model.architecture.data_preprocessor
+    scale = (s_dp.std / t_dp.std).flatten()  # per channel
+    shift = ((s_dp.mean - t_dp.mean) / t_dp.std).flatten()
+    pixels = 8 * 8
+    scale = scale.repeat_interleave(pixels)
+    shift = shift.repeat_interleave(pixels)
+    student, teacher = model.architecture.backbone, model.teacher.backbone
+    with torch.no_grad():
+        student.load_state_dict(teacher.state_dict())
+        student.fc1.weight.copy_(teacher.fc1.weight * scale)
+        student.fc1.bias.copy_(teacher.fc1.bias + teacher.fc1.weight @ shift)
+
+
+def test_each_model_uses_its_own_normalisation():
+    model = build(toy_classifier(IMAGENET_MEAN, IMAGENET_STD),
+                  toy_classifier(CIFAR_MEAN, CIFAR_STD))
+    _reparametrised_student(model)
+    x, samples = batch()
+    torch.testing.assert_close(
+        model.pixel_classifier('student')(x),
+        model.pixel_classifier('teacher')(x))
+    losses = model.loss(x, samples)
+    assert losses['distill.loss_iga'] < 1e-5
+    # A single shared normalisation would misalign them:
+    model._normalizers['student'] = model._normalizers['teacher']
+    assert model.loss(x, samples)['distill.loss_iga'] > 1e-2
+
+
+def _vit(num_classes=3, img_size=8):
+    return dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        backbone=dict(
+            type='VisionTransformer',
+            arch=dict(
+                embed_dims=32,
+                num_layers=1,
+                num_heads=2,
+                feedforward_channels=64),
+            img_size=img_size,
+            patch_size=4,
+            drop_path_rate=0.1),
+        head=dict(
+            type='VisionTransformerClsHead',
+            num_classes=num_classes,
+            in_channels=32))
+
+
+def _cnn(num_classes=3):
+    return dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=8,
+                      stem_channels=8),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=num_classes,
+                  in_channels=64))
+
+
+@pytest.mark.parametrize('student, teacher', [(_vit(), _cnn()),
+                                              (_cnn(), _vit())],
+                         ids=['cnn_to_vit', 'vit_to_cnn'])
+def test_transformer_pairs_double_backprop_on_cpu(student, teacher):
+    model = build(student, teacher)
+    model.train()
+    losses = model.loss(*batch())
+    assert torch.isfinite(losses['distill.loss_iga'])
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    grads = [p.grad for p in model.architecture.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+def test_vit_student_without_math_kernel_fails_double_backward():
+    # the reason math_sdpa exists: fused SDPA has no double backward
+    model = build(_vit(), _cnn(), math_sdpa=False)
+    model.train()
+    losses = model.loss(*batch())
+    with pytest.raises(RuntimeError, match='derivative'):
+        losses['distill.loss_iga'].backward()
+
+
+def test_timm_vit_student_through_mmpretrain_wrapper():
+    student = dict(
+        _scope_='mmpretrain',
+        type='TimmClassifier',
+        model_name='vit_tiny_patch16_224',
+        pretrained=False,
+        img_size=8,
+        patch_size=4,
+        embed_dim=32,
+        depth=1,
+        num_heads=2,
+        num_classes=3)
+    model = build(student, toy_classifier())
+    model.train()
+    losses = model.loss(*batch())
+    assert 'student.loss' in losses
+    losses['distill.loss_iga'].backward()
+    assert model.architecture.model.blocks[0].attn.qkv.weight.grad.abs(
+    ).sum() > 0
+
+
+def test_teacher_at_another_resolution_is_resized_inside_the_gradient():
+    teacher = toy_classifier(in_features=3 * 16 * 16)
+    with pytest.raises(RuntimeError, match='mat1 and mat2'):
+        build(teacher=teacher).loss(*batch())
+    model = build(teacher=teacher, teacher_input_size=(16, 16))
+    losses = model.loss(*batch())
+    g_t = model.distiller.teacher_recorders.get_recorder(
+        'input_grad').get_record_data()
+    assert g_t.shape == (4, 3, 8, 8) and torch.isfinite(
+        losses['distill.loss_iga'])
+
+
+def test_bf16_autocast_keeps_input_gradients_fp32_and_finite():
+    model = build()
+    model.train()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model.loss(*batch())
+    g_s = model.distiller.student_recorders.get_recorder(
+        'input_grad').get_record_data()
+    assert g_s.dtype == torch.float32
+    assert losses['distill.loss_iga'].dtype == torch.float32
+    assert torch.isfinite(losses['distill.loss_iga'])
+
+
+def test_plain_kd_takes_no_input_gradient():
+    cfg = kdiga_model(toy_classifier(), toy_classifier())
+    del cfg['distiller']['distill_losses']['loss_iga']
+    del cfg['distiller']['loss_forward_mappings']['loss_iga']
+    model = MODELS.build(cfg)
+    assert not model.distiller.needs_input_gradients
+    losses = model.loss(*batch())
+    assert set(losses) == {'student.loss', 'distill.loss_kl'}
+
+
+def test_different_class_counts_fail_clearly():
+    with pytest.raises(ValueError, match='student gives 3 classes and the '
+                       'teacher 5'):
+        build(teacher=toy_classifier(num_classes=5)).loss(*batch())
+
+
+def test_normalising_algorithm_preprocessor_is_refused():
+    cfg = kdiga_model(toy_classifier(), toy_classifier())
+    cfg['data_preprocessor'].update(mean=CIFAR_MEAN, std=CIFAR_STD)
+    with pytest.raises(ValueError, match=r'model.data_preprocessor must '
+                       r'scale images to \[0, 1\]'):
+        MODELS.build(cfg)
+
+
+def test_inputs_outside_pixel_range_are_refused():
+    with pytest.raises(ValueError, match=r'not \[0, 1\] pixels'):
+        build().loss(torch.rand(2, 3, 8, 8) * 255, data_samples([0, 1]))
+
+
+def test_misrouted_alignment_mapping_is_refused():
+    cfg = kdiga_model(toy_classifier(), toy_classifier())
+    cfg['distiller']['loss_forward_mappings']['loss_iga']['grad_T'][
+        'from_student'] = True
+    with pytest.raises(ValueError, match=r'loss_iga.grad_T must read the '
+                       "teacher's input gradient"):
+        MODELS.build(cfg)
+
+
+def test_teacher_and_student_checkpoints_load_strictly(tmp_path):
+    source = build()
+    teacher_path = tmp_path / 'teacher.pth'
+    torch.save({'state_dict': source.teacher.state_dict()}, teacher_path)
+    bare_path = tmp_path / 'student_backbone.pth'
+    torch.save(source.architecture.backbone.state_dict(), bare_path)
+    model = build(teacher_ckpt=str(teacher_path), student_ckpt=str(bare_path))
+    torch.testing.assert_close(model.teacher.backbone.fc2.weight,
+                               source.teacher.backbone.fc2.weight)
+    torch.testing.assert_close(model.architecture.backbone.fc1.weight,
+                               source.architecture.backbone.fc1.weight)
+    assert len(model.teacher_sha256) == 64
+    with pytest.raises(KeyError, match='model.teacher_ckpt'):
+        build(teacher=toy_classifier(hidden=8), teacher_ckpt=str(teacher_path))
+
+
+def test_predict_normalises_with_the_students_own_statistics():
+    model = build(toy_classifier(CIFAR_MEAN, CIFAR_STD))
+    model.eval()
+    x, samples = batch()
+    predicted = model(x, samples, mode='predict')
+    expected = model.pixel_classifier('student')(x).softmax(1)
+    torch.testing.assert_close(
+        torch.stack([p.pred_score for p in predicted]), expected)
