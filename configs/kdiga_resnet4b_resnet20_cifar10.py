@@ -1,6 +1,10 @@
 # KDIGA (α=0.5, T=1, γ=0.1 per-sample L2): robust resnet4b (L∞ 2/255) →
 # ResNet-20 from scratch, CIFAR-10, 1 GPU × 128, 200 epochs.
-# Teacher and student each keep their own normalisation (KDIGADistill).
+# The student trains from scratch, so its normalisation is a free choice:
+# it takes the teacher's, which makes kd_resnet4b_resnet20_cifar10.py
+# (MMRazor's SingleTeacherDistill) the same run without the alignment term.
+# (KDIGADistill lets each model keep its own normalisation: see the
+# -pretrained configs.)
 # Measured: not yet at full length (see README for short runs).
 _base_ = [
     './_base_/models/resnet4b_cifar.py',
@@ -19,6 +23,7 @@ model = dict(
     data_preprocessor=dict(num_classes=10),
     architecture=dict(
         _base_.resnet20_cifar,
+        data_preprocessor=_base_.resnet4b_cifar.data_preprocessor,
         head=dict(
             type='ClsHead',
             loss=dict(type='CrossEntropyLoss', loss_weight=0.5))),

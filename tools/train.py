@@ -13,6 +13,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
+from kdiga_mmrazor.compat import cpu_ddp_cfg
 from kdiga_mmrazor.utils.cifar10_folder import ENV_VAR, use_cifar10_folder
 
 
@@ -83,7 +84,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     if os.environ.get(ENV_VAR):
         cfg = use_cifar10_folder(cfg, os.environ[ENV_VAR])
-    return cfg
+    return cpu_ddp_cfg(cfg)
 
 
 def main() -> None:

@@ -1,0 +1,49 @@
+"""The robustness-library converter gives torchvision's outputs exactly."""
+import importlib.util
+import os.path as osp
+
+import torch
+import torchvision
+from mmpretrain.registry import MODELS
+
+from kdiga_mmrazor.utils import load_state_dict_checked
+
+from ...conftest import REPO
+
+
+def _converter():
+    path = osp.join(REPO, 'tools', 'model_converters',
+                    'robustness_resnet_to_mmpretrain.py')
+    spec = importlib.util.spec_from_file_location('converter', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_converted_resnet_matches_torchvision(tmp_path):
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None).eval()
+    weights = reference.state_dict()
+    model_keys = {f'module.model.{k}': v for k, v in weights.items()}
+    attacker_keys = {
+        f'module.attacker.model.{k}': torch.zeros_like(v)
+        for k, v in weights.items()
+    }
+    robustness = dict(
+        model={
+            **model_keys,
+            **attacker_keys, 'module.normalizer.new_mean': torch.zeros(3, 1, 1)
+        },
+        epoch=90)
+    converted = _converter().convert(robustness)
+    path = tmp_path / 'converted.pth'
+    torch.save({'state_dict': converted}, path)
+    model = MODELS.build(
+        dict(type='ImageClassifier',
+             backbone=dict(type='ResNet', depth=18, out_indices=(3, )),
+             neck=dict(type='GlobalAveragePooling'),
+             head=dict(type='LinearClsHead', num_classes=1000,
+                       in_channels=512))).eval()
+    load_state_dict_checked(model, str(path), who='test')
+    x = torch.randn(2, 3, 64, 64)
+    torch.testing.assert_close(model(x, mode='tensor'), reference(x))
