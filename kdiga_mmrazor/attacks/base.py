@@ -21,10 +21,11 @@ from torch import nn
 NORMS = ('linf', 'l2', 'l1')
 
 
-def eps_label(eps: float) -> str:
-    """ε for names: ``8/255 → '8'``, ``0.5 → '0.5'`` (L2 radii)."""
+def eps_label(eps: float, norm: str = 'linf') -> str:
+    """ε for names: L∞ ``8/255 → '8'``; L2/L1 radii as written
+    (``0.5 → '0.5'``, ``12 → '12'``), as is an L∞ ε off the 1/255 grid."""
     in_255 = eps * 255
-    if abs(in_255 - round(in_255)) < 1e-6:
+    if norm == 'linf' and abs(in_255 - round(in_255)) < 1e-6:
         return str(int(round(in_255)))
     return f'{eps:g}'
 
@@ -84,7 +85,7 @@ class BaseAttack(metaclass=ABCMeta):
     def default_name(self) -> str:
         """E.g. ``'pgd20_linf_8'``; subclasses prefix their own tag."""
         return f'{type(self).__name__.lower()}_{self.norm}_' \
-               f'{eps_label(self.eps)}'
+               f'{eps_label(self.eps, self.norm)}'
 
     @property
     def name(self) -> str:
