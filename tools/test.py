@@ -4,27 +4,81 @@ The command line of MMPretrain/MMRazor's ``tools/test.py``. The checkpoint is
 loaded strictly (every key and shape checked, sha256 logged, never
 unpickled unsafely); a bare backbone checkpoint (third-party weights whose
 names mirror a registered backbone) loads into a classifier too.
+
+Robust evaluation: ``--robust`` switches the test loop to ``RobustTestLoop``
+with the config's ``robust_eval`` (a ``configs/_base_/robust_eval/`` piece in
+its ``_base_``), or with the ``robust_eval`` of the file given to it; a
+config whose ``test_cfg`` already is a ``RobustTestLoop`` needs no flag.
+After a robust test the table (model, clean, each attack) is logged as
+Markdown and written with the full record (attack settings, subset,
+versions, checkpoint sha256) to ``{work_dir}/robust_results.{md,json,csv}``.
+``tools/analysis/gather_robust_results.py`` compares several work dirs.
+
+Example::
+
+    python tools/test.py configs/resnet4b_cifar10.py \\
+        checkpoints/abcrown_resnet4b_linf2.pth \\
+        --robust configs/_base_/robust_eval/cifar10_linf_2.py \\
+        --num-samples 1000 --attacks pgd20_linf_2 \\
+        --work-dir work_dirs/teacher_robust
 """
 import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
+from kdiga_mmrazor.compat import cpu_ddp_cfg
+from kdiga_mmrazor.evaluation import (
+    RobustValLoop,
+    markdown_table,
+    write_results,
+)
+from kdiga_mmrazor.registry import ATTACKS
 from kdiga_mmrazor.utils import load_state_dict_checked, unwrap_model
 from kdiga_mmrazor.utils.cifar10_folder import ENV_VAR, use_cifar10_folder
 
+ROBUST_LOOPS = ('RobustTestLoop', 'RobustValLoop')
 
-def parse_args() -> argparse.Namespace:
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument(
         '--out', help='dump the metrics to this pickle-free JSON file')
+    parser.add_argument(
+        '--robust',
+        nargs='?',
+        const=True,
+        default=False,
+        metavar='ROBUST_EVAL_FILE',
+        help='test with RobustTestLoop using the config\'s robust_eval, or '
+        'the robust_eval defined in ROBUST_EVAL_FILE (e.g. '
+        'configs/_base_/robust_eval/cifar10_linf_8.py)')
+    parser.add_argument(
+        '--num-samples',
+        type=int,
+        help='robust test on a fixed seeded subset of this many samples')
+    parser.add_argument(
+        '--attacks',
+        nargs='+',
+        metavar='NAME',
+        help='keep only these of the configured attacks (by metric name, '
+        'e.g. pgd20_linf_8)')
+    parser.add_argument(
+        '--evaluate-teacher',
+        action='store_true',
+        help='robust test the teacher of a distillation model too')
+    parser.add_argument(
+        '--model-name',
+        help='row label of the robust result table (default: the config '
+        'file name)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -36,9 +90,62 @@ def parse_args() -> argparse.Namespace:
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def _is_robust(loop_cfg) -> bool:
+    return isinstance(loop_cfg, dict) and loop_cfg.get('type') in ROBUST_LOOPS
+
+
+def robust_config(cfg: Config, args: argparse.Namespace) -> Config:
+    """Apply ``--robust``, ``--num-samples``, ``--attacks`` and
+    ``--evaluate-teacher`` to ``cfg.test_cfg``."""
+    wants = (args.num_samples is not None or args.attacks
+             or args.evaluate_teacher)
+    if args.robust:
+        if isinstance(args.robust, str):
+            robust_eval = Config.fromfile(args.robust).get('robust_eval')
+            where = args.robust
+        else:
+            robust_eval = cfg.get('robust_eval')
+            where = args.config
+        if robust_eval is None and not _is_robust(cfg.get('test_cfg')):
+            raise ValueError(
+                f'tools/test.py --robust: {where} defines no robust_eval; '
+                "add e.g. './_base_/robust_eval/cifar10_linf_8.py' to its "
+                '_base_, or pass --robust '
+                'configs/_base_/robust_eval/cifar10_linf_8.py')
+        if robust_eval is not None:
+            cfg.test_cfg = ConfigDict(type='RobustTestLoop', **robust_eval)
+    elif wants and not _is_robust(cfg.get('test_cfg')):
+        raise ValueError(
+            'tools/test.py: --num-samples, --attacks and --evaluate-teacher '
+            'need a robust test loop; add --robust')
+    if not _is_robust(cfg.get('test_cfg')):
+        return cfg
+    if args.num_samples is not None:
+        cfg.test_cfg.num_samples = args.num_samples
+    if args.evaluate_teacher:
+        cfg.test_cfg.evaluate_teacher = True
+    if args.attacks:
+        attacks = list(cfg.test_cfg.get('attacks', []))
+        names = [
+            ATTACKS.build(dict(a, _scope_='kdiga_mmrazor')).name
+            for a in attacks
+        ]
+        unknown = [n for n in args.attacks if n not in names]
+        if unknown:
+            raise ValueError(f'tools/test.py --attacks: {unknown} not among '
+                             f'the configured attacks {names}')
+        cfg.test_cfg.attacks = [
+            a for a, n in zip(attacks, names) if n in args.attacks
+        ]
+    # an ETA line per batch: robust batches take minutes
+    if cfg.get('default_hooks', {}).get('logger') is not None:
+        cfg.default_hooks.logger.interval = 1
+    return cfg
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -52,27 +159,49 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     # Loaded strictly below, not by the runner's non-strict load_from.
     cfg.load_from = None
     cfg.resume = False
+    cfg = robust_config(cfg, args)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if os.environ.get(ENV_VAR):
         cfg = use_cifar10_folder(cfg, os.environ[ENV_VAR])
-    return cfg
+    return cpu_ddp_cfg(cfg)
 
 
-def main() -> None:
-    args = parse_args()
+def report_robust(runner: Runner, args: argparse.Namespace,
+                  sha256: str) -> None:
+    """Log the robust table and write it (with its record) to the work
+    dir."""
+    loop = runner.test_loop
+    record = loop.result_record(args.model_name)
+    record.update(
+        config=args.config,
+        checkpoint=dict(path=args.checkpoint, sha256=sha256))
+    if runner.rank != 0:
+        return
+    paths = write_results(record, runner.work_dir)
+    print_log(
+        'Robust evaluation (accuracy in %):\n' +
+        markdown_table(record['rows']) + f'written to {paths["md"]}, '
+        f'{paths["json"]} and {paths["csv"]}',
+        logger='current')
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
-    load_state_dict_checked(
+    sha256 = load_state_dict_checked(
         unwrap_model(runner.model),
         args.checkpoint,
         who='tools/test.py: checkpoint',
         prefixes=('', 'backbone.'),
         hint='is it a checkpoint of this config\'s model?')
     metrics = runner.test()
+    if isinstance(runner.test_loop, RobustValLoop):
+        report_robust(runner, args, sha256)
     if args.out:
         import json
         with open(args.out, 'w') as f:

@@ -9,8 +9,9 @@ and a clear :class:`UnsafeCheckpointError` instead of torch's advice to turn
 ``weights_only`` off.
 
 MMEngine's own checkpoints hold a few non-tensor types (the message hub's
-``HistoryBuffer``, numpy arrays and scalars): :func:`allow_mmengine_globals`
-allow-lists exactly those, so ``--resume`` works under ``weights_only=True``.
+``HistoryBuffer``, numpy arrays and scalars, a ``OneCycleLR``'s annealing
+function): :func:`allow_mmengine_globals` allow-lists exactly those, so
+``--resume`` works under ``weights_only=True``.
 ``weights_only`` is never disabled.
 """
 import hashlib
@@ -22,31 +23,42 @@ from typing import Any, Optional
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
 from mmengine.runner.checkpoint import CheckpointLoader
 
 # Registered by every HistoryBuffer instance; custom ones may add more.
 HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+# OneCycle schedulers keep their annealing function in their state dict.
+ONE_CYCLE_ANNEALING = ('_annealing_cos', '_annealing_linear')
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds pickled objects beyond plain weights."""
 
 
-def _history_buffer_getattr(obj: Any, name: str) -> Any:
-    """``getattr`` restricted to what ``HistoryBuffer`` pickles refer to.
+def _allowed_attributes(obj: Any) -> tuple:
+    if obj is HistoryBuffer:
+        return HISTORY_BUFFER_STATISTICS + tuple(
+            HistoryBuffer._statistics_methods)
+    if obj is OneCycleParamScheduler:
+        return ONE_CYCLE_ANNEALING
+    return ()
+
+
+def _restricted_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to what MMEngine's own pickles refer to.
 
     A pickled ``HistoryBuffer`` names its statistics methods as
-    ``getattr(HistoryBuffer, 'mean')``. Allow-listing the real
-    ``builtins.getattr`` would let a crafted file reach any attribute, so
-    this stand-in answers only that lookup.
+    ``getattr(HistoryBuffer, 'mean')``, a ``OneCycleLR`` state its annealing
+    function as ``getattr(OneCycleParamScheduler, '_annealing_cos')``.
+    Allow-listing the real ``builtins.getattr`` would let a crafted file
+    reach any attribute, so this stand-in answers only those lookups.
     """
-    allowed = HISTORY_BUFFER_STATISTICS + tuple(
-        HistoryBuffer._statistics_methods)
-    if obj is HistoryBuffer and name in allowed:
+    if name in _allowed_attributes(obj):
         return getattr(obj, name)
     raise UnsafeCheckpointError(
-        f'checkpoint asks for getattr({obj!r}, {name!r}), which is not a '
-        'HistoryBuffer statistics method; refusing it')
+        f'checkpoint asks for getattr({obj!r}, {name!r}), which is not an '
+        'MMEngine statistics or annealing function; refusing it')
 
 
 def _numpy_globals() -> list:
@@ -71,8 +83,10 @@ def allow_mmengine_globals() -> None:
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is None:
         return
-    add([HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')] +
-        _numpy_globals())
+    add([
+        HistoryBuffer, OneCycleParamScheduler,
+        (_restricted_getattr, 'builtins.getattr')
+    ] + _numpy_globals())
 
 
 def file_sha256(path: str) -> str:

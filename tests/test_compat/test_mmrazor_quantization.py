@@ -29,7 +29,7 @@ def test_quantization_configs_fail_with_the_shim_message(cfg):
         pytest.skip('this torch imports MMRazor quantization natively')
     from mmrazor.registry import MODELS
     with pytest.raises(ImportError, match=f"{cfg['type']} is unavailable"):
-        MODELS.build(cfg)
+        MODELS.build(dict(cfg, _scope_='mmrazor'))
 
 
 def test_distillation_parts_of_mmrazor_are_the_real_ones():

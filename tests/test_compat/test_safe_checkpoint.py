@@ -64,7 +64,8 @@ def test_single_teacher_distill_teacher_ckpt_refuses_crafted_file(crafted):
                backbone=dict(type='ResNet4b'), head=dict(type='ClsHead'))
     with pytest.raises(UnsafeCheckpointError):
         RAZOR_MODELS.build(
-            dict(type='SingleTeacherDistill', architecture=net, teacher=net,
+            dict(_scope_='mmrazor', type='SingleTeacherDistill',
+                 architecture=net, teacher=net,
                  teacher_ckpt=path,
                  distiller=dict(type='ConfigurableDistiller')))
     assert not marker.exists()
@@ -104,10 +105,22 @@ def test_getattr_allow_list_is_restricted_to_history_buffer(tmp_path):
     path = tmp_path / 'getattr.pth'
     torch.save({'x': GetattrOnArray()}, path)
     with pytest.raises(UnsafeCheckpointError,
-                       match='not a HistoryBuffer statistics method'):
+                       match='not an MMEngine statistics or annealing'):
         safe_torch_load(str(path))
 
 
 def test_missing_checkpoint_names_the_config_keys(tmp_path):
     with pytest.raises(FileNotFoundError, match='teacher_ckpt'):
         safe_torch_load(str(tmp_path / 'nope.pth'))
+
+
+def test_one_cycle_scheduler_state_loads_under_weights_only(tmp_path):
+    from mmengine.optim.scheduler import OneCycleLR
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=0.1)
+    scheduler = OneCycleLR(optimizer, eta_max=0.02, total_steps=10)
+    path = tmp_path / 'sched.pth'
+    torch.save({'param_schedulers': [scheduler.state_dict()]}, path)
+    state = safe_torch_load(str(path))['param_schedulers'][0]
+    assert state['anneal_func'] is scheduler.anneal_func
+    assert state['total_steps'] == 10

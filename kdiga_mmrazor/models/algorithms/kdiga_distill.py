@@ -185,6 +185,7 @@ class KDIGADistill(SingleTeacherDistill):
                 self.architecture.data_preprocessor),
             teacher=PixelNormalize.from_preprocessor(
                 self.teacher.data_preprocessor))
+        self._pixels_checked = False
         self.teacher.eval()
 
     def _check_pixel_preprocessor(self) -> None:
@@ -285,9 +286,12 @@ class KDIGADistill(SingleTeacherDistill):
              data_samples: Optional[List[BaseDataElement]] = None
              ) -> Dict[str, torch.Tensor]:
         """KDIGA losses of a pixel-space batch (see the class docstring)."""
-        self._check_pixels(batch_inputs)
+        if not self._pixels_checked:  # a config error shows on batch one
+            self._check_pixels(batch_inputs)
+            self._pixels_checked = True
         target = gather_targets(data_samples)
-        need_grad = self.distiller.needs_input_gradients
+        need_grad = (self.distiller.needs_input_gradients
+                     and not self.distillation_stopped)
         losses = dict()
 
         self.distiller.set_deliveries_override(False)

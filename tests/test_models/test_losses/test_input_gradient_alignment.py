@@ -7,7 +7,8 @@ from kdiga_mmrazor.models.losses import InputGradientAlignmentLoss
 
 
 def build(**kwargs):
-    return MODELS.build(dict(type='InputGradientAlignmentLoss', **kwargs))
+    return MODELS.build(
+        dict(_scope_='mmrazor', type='InputGradientAlignmentLoss', **kwargs))
 
 
 @pytest.fixture

@@ -1,0 +1,4 @@
+from .robust_test_loop import RobustTestLoop
+from .robust_val_loop import RobustValLoop
+
+__all__ = ['RobustTestLoop', 'RobustValLoop']

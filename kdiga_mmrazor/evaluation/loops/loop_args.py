@@ -1,0 +1,71 @@
+"""Build-time checks of the robust loops' arguments (errors name the key)."""
+from typing import Dict, Optional, Tuple, Union
+
+from ...registry import ATTACKS
+from ..sanity_checks import RobustSanityChecks
+
+DIAGNOSTIC_KEYS = ('eps', 'steps', 'alpha', 'seed', 'local_linearity',
+                   'gradient_alignment')
+SANITY_KEYS = ('tolerance', 'zero_grad_fraction', 'random_tol', 'large_eps',
+               'large_eps_max_acc', 'large_eps_attack')
+
+
+def build_attack(cfg, where: str):
+    """An attack from an ``ATTACKS`` config (built in its own scope, so no
+    search from the runner's default scope), or a built attack as is."""
+    if isinstance(cfg, dict):
+        return ATTACKS.build(dict(cfg, _scope_='kdiga_mmrazor'))
+    if not (hasattr(cfg, 'name') and callable(cfg)):
+        raise TypeError(
+            f"{where} entries must be ATTACKS configs (dict(type='PGDAttack',"
+            f' eps=8 / 255)) or attacks, got {type(cfg).__name__}')
+    return cfg
+
+
+def build_sanity_checks(
+        cfg: Union[bool, Dict, None],
+        owner: str) -> Tuple[Optional[RobustSanityChecks], Optional[object]]:
+    """The checker of ``sanity_checks`` (None when off) and its
+    ``large_eps_attack``, built (None if not given)."""
+    if cfg is False or cfg is None:
+        return None, None
+    cfg = {} if cfg is True else dict(cfg)
+    unknown = set(cfg) - set(SANITY_KEYS)
+    if unknown:
+        raise ValueError(f'{owner}: sanity_checks has unknown keys '
+                         f'{sorted(unknown)}; accepted: {SANITY_KEYS}')
+    attack_cfg = cfg.pop('large_eps_attack', None)
+    attack = None
+    if attack_cfg is not None:
+        attack = build_attack(attack_cfg,
+                              f'{owner}: sanity_checks.large_eps_attack')
+    return RobustSanityChecks(**cfg), attack
+
+
+def parse_diagnostics(cfg: Optional[Dict], owner: str) -> Optional[Dict]:
+    """``diagnostics`` with its defaults filled in (None when off)."""
+    if not cfg:
+        return None
+    cfg = dict(cfg)
+    unknown = set(cfg) - set(DIAGNOSTIC_KEYS)
+    if unknown:
+        raise ValueError(f'{owner}: diagnostics has unknown keys '
+                         f'{sorted(unknown)}; accepted: {DIAGNOSTIC_KEYS}')
+    if 'eps' not in cfg:
+        raise ValueError(
+            f'{owner}: diagnostics needs eps, the L∞ radius of the '
+            'local-linearity search and the bounds, e.g. '
+            'diagnostics=dict(eps=8 / 255)')
+    eps = float(cfg['eps'])
+    if not 0 <= eps < 1:
+        raise ValueError(f'{owner}: diagnostics.eps={eps} is not in the '
+                         f'[0, 1] pixel scale; write eps={eps:g} / 255')
+    steps = int(cfg.get('steps', 10))
+    alpha = cfg.get('alpha')
+    return dict(
+        eps=eps,
+        steps=steps,
+        alpha=2.5 * eps / max(steps, 1) if alpha is None else float(alpha),
+        seed=int(cfg.get('seed', 0)),
+        local_linearity=bool(cfg.get('local_linearity', True)),
+        gradient_alignment=cfg.get('gradient_alignment'))

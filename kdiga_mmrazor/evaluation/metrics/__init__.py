@@ -1,0 +1,8 @@
+from .indexed_metric import IndexedMetric, gather_unique, unique_by_index
+from .robust_accuracy import RobustAccuracy
+from .robust_diagnostics import RobustDiagnostics
+
+__all__ = [
+    'IndexedMetric', 'RobustAccuracy', 'RobustDiagnostics', 'gather_unique',
+    'unique_by_index'
+]

@@ -1,0 +1,81 @@
+"""Helper of ``test_robust_test_loop.py`` (not a test): a RobustTestLoop
+under DDP on CPU (gloo), ``python ddp_robust_eval.py OUT WORLD_SIZE``.
+
+Each rank writes ``OUT/rank{r}.json`` with its metrics and the dataset
+indices it evaluated.
+"""
+import json
+import os
+import os.path as osp
+import socket
+import sys
+
+import torch
+import torch.distributed as torch_dist
+import torch.multiprocessing as mp
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def worker(rank: int, world_size: int, port: int, out: str) -> None:
+    torch.set_num_threads(1)
+    os.environ.update(
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world_size))
+    launcher = 'none'
+    if world_size > 1:
+        # MMEngine's init_dist calls torch.cuda.set_device: init here
+        torch_dist.init_process_group(
+            'gloo', rank=rank, world_size=world_size)
+        launcher = 'pytorch'
+    from conftest import runner_cfg  # registers the toy data and models
+    from mmengine.runner import Runner
+
+    from kdiga_mmrazor.evaluation.metrics import RobustAccuracy
+
+    seen = []
+    process = RobustAccuracy.process
+
+    def recording(self, data_batch, data_samples):
+        seen.extend(int(s['sample_idx']) for s in data_samples)
+        return process(self, data_batch, data_samples)
+
+    RobustAccuracy.process = recording
+    cfg = runner_cfg(
+        osp.join(out, 'work'),
+        dataset=dict(type='RobustToyDataset', n=13, mislabel=[11]),
+        test_cfg=dict(
+            type='RobustTestLoop',
+            attacks=[dict(type='ShiftAttack', eps=0.2)]),
+        batch_size=2)
+    cfg.update(
+        launcher=launcher,
+        experiment_name=f'ddp{world_size}',
+        model_wrapper_cfg=dict(
+            type='MMDistributedDataParallel', device_ids=None))
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    with open(osp.join(out, f'rank{rank}.json'), 'w') as f:
+        json.dump(
+            dict(world_size=world_size, metrics=metrics, seen=seen), f)
+    if world_size > 1:
+        torch_dist.destroy_process_group()
+
+
+if __name__ == '__main__':
+    out, world_size = sys.argv[1], int(sys.argv[2])
+    os.makedirs(out, exist_ok=True)
+    port = _free_port()
+    if world_size == 1:
+        worker(0, 1, port, out)
+    else:
+        mp.spawn(worker, args=(world_size, port, out), nprocs=world_size)
