@@ -11,8 +11,17 @@ _base_ = [
     'mmpretrain::_base_/datasets/cifar10_bs16.py',
     './_base_/schedules/cifar10_bs128_iter.py',
     './_base_/distill/kdiga.py',
+    './_base_/robust_eval/cifar10_linf_2.py',  # defines `robust_eval`
+    './_base_/robust_eval/cifar10_linf_2_val.py',  # defines `robust_val`
 ]
 custom_imports = dict(imports=['kdiga_mmrazor'], allow_failed_imports=False)
+
+# Robust validation (clean + PGD-20 @2/255, student and teacher, 1,000
+# images) and test (+ AutoAttack): tools/test.py prints and saves the table.
+val_cfg = dict(type='RobustValLoop', **_base_.robust_val)
+test_cfg = dict(
+    type='RobustTestLoop', evaluate_teacher=True, **_base_.robust_eval)
+default_hooks = dict(checkpoint=dict(save_best='robust/pgd20_linf_2/acc'))
 
 train_dataloader = dict(batch_size=128)
 val_dataloader = dict(batch_size=256)

@@ -15,7 +15,7 @@ SMALL = [
     'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0',
     'val_dataloader.num_workers=0', 'val_dataloader.dataset.indices=64',
     'train_cfg.val_interval=4', 'default_hooks.checkpoint.interval=2',
-    'default_hooks.logger.interval=1'
+    'default_hooks.logger.interval=1', 'val_cfg.num_samples=None'
 ]
 
 
@@ -52,8 +52,11 @@ def test_train_validates_student_and_teacher_and_saves(trained):
     work_dir, log = trained
     assert 'Iter(train) [4/4]' in log
     assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
-    # teacher accuracy on the first 64 test images (all airplanes) is real
-    assert top1(log, 'teacher.') > 50
+    # robust validation of student and teacher; the teacher's clean
+    # accuracy on the first 64 test images (all airplanes) is real
+    assert 'robust/pgd20_linf_2/acc' in log
+    teacher_clean = re.findall(r'teacher/robust/clean_acc: ([\d.]+)', log)
+    assert teacher_clean and float(teacher_clean[-1]) > 50, log[-2000:]
     assert 'key prefix \'\', all keys and shapes match' in log
 
 
@@ -79,10 +82,11 @@ def test_test_tool_reports_accuracy_of_trained_checkpoint(
     log = run_tool([
         'tools/test.py', KD_CONFIG,
         osp.join(work_dir, 'iter_4.pth'), '--work-dir', work_dir,
-        '--cfg-options', 'test_dataloader.dataset.indices=64',
-        'test_dataloader.num_workers=0'
+        '--num-samples', '20', '--attacks', 'pgd20_linf_2',
+        '--cfg-options', 'test_dataloader.num_workers=0'
     ], cifar10_folder)
     assert 0 <= top1(log) <= 100
+    assert osp.isfile(osp.join(work_dir, 'robust_results.json'))
 
 
 def test_exported_student_loads_into_plain_mmpretrain_model(
