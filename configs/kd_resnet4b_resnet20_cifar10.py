@@ -1,7 +1,8 @@
 # Plain MMRazor KD (α=0.5, τ=1): robust resnet4b (L∞ 2/255) → ResNet-20 from
 # scratch, CIFAR-10, 1 GPU × 128, 200 epochs (MMPretrain's CIFAR schedule).
 # The student's CE loss is scaled to 1 − α = 0.5 below.
-# Measured: not yet measured at full length (see README for short runs).
+# Measured (4 epochs, CPU, `train_cfg.max_iters=1564`): clean 73.4 | PGD-20
+# @2/255 35.9 (1,000 images). Full length: not yet.
 #
 # SingleTeacherDistill feeds both models the algorithm's preprocessed batch,
 # so this config normalises with the teacher's mean/std (the student trains

@@ -5,7 +5,8 @@
 # (MMRazor's SingleTeacherDistill) the same run without the alignment term.
 # (KDIGADistill lets each model keep its own normalisation: see the
 # -pretrained configs.)
-# Measured: not yet at full length (see README for short runs).
+# Measured (4 epochs, CPU, `train_cfg.max_iters=1564`): clean 64.2 | PGD-20
+# @2/255 48.4 (1,000 images); plain KD twin 73.4 | 35.9. Full length: not yet.
 _base_ = [
     './_base_/models/resnet4b_cifar.py',
     './_base_/models/resnet20_cifar.py',

@@ -44,7 +44,7 @@ def test_headline_config_trains_a_few_iterations(tiny_imagenet, tmp_path):
         'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
         'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1',
-        'val_cfg.num_samples=None'
+        'val_cfg.num_samples=None', 'val_cfg.attacks.0.steps=2'
     ]
     out = subprocess.run(
         [sys.executable, 'tools/train.py', CONFIG, '--work-dir',
