@@ -187,10 +187,23 @@ def _cnn(num_classes=3):
                   in_channels=64))
 
 
+def _mobilenet_v2(num_classes=3):
+    return dict(
+        _scope_='mmpretrain',
+        type='ImageClassifier',
+        backbone=dict(type='MobileNetV2', widen_factor=0.25),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=num_classes,
+                  in_channels=1280))
+
+
 @pytest.mark.parametrize('student, teacher', [(_vit(), _cnn()),
-                                              (_cnn(), _vit())],
-                         ids=['cnn_to_vit', 'vit_to_cnn'])
-def test_transformer_pairs_double_backprop_on_cpu(student, teacher):
+                                              (_cnn(), _vit()),
+                                              (_mobilenet_v2(), _cnn()),
+                                              (_cnn(), _cnn())],
+                         ids=['cnn_to_vit', 'vit_to_cnn',
+                              'resnet_to_mobilenet_v2', 'resnet_to_resnet'])
+def test_architecture_pairs_double_backprop_on_cpu(student, teacher):
     model = build(student, teacher)
     model.train()
     losses = model.loss(*batch())
