@@ -44,7 +44,8 @@ def test_headline_config_trains_a_few_iterations(tiny_imagenet, tmp_path):
         'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
         'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1',
-        'val_cfg.num_samples=None', 'val_cfg.attacks.0.steps=2'
+        'val_cfg.num_samples=None', 'val_cfg.attacks.0.steps=2',
+        'default_hooks.checkpoint.save_best=robust/pgd2_linf_4/acc'
     ]
     out = subprocess.run(
         [sys.executable, 'tools/train.py', CONFIG, '--work-dir',
@@ -58,8 +59,8 @@ def test_headline_config_trains_a_few_iterations(tiny_imagenet, tmp_path):
     # two epochs of one batch: warm-up epoch, then the cosine epoch
     assert 'Epoch(train) [2][1/1]' in log
     assert 'distill.loss_iga' in log and 'distill.loss_kl' in log
-    assert 'robust/pgd20_linf_4/acc' in log
-    assert 'teacher/robust/pgd20_linf_4/acc' in log
+    assert 'robust/pgd2_linf_4/acc' in log  # PGD-2: a short attack here
+    assert 'teacher/robust/pgd2_linf_4/acc' in log
     assert osp.isfile(osp.join(tmp_path, 'epoch_2.pth'))
 
 
