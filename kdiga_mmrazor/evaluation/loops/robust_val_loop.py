@@ -36,6 +36,14 @@ from .loop_args import build_attack, build_sanity_checks, parse_diagnostics
 PREFIXES = {'student': 'robust', 'teacher': 'teacher/robust'}
 
 
+def _predicted_labels(outputs, device) -> Optional[torch.Tensor]:
+    """``pred_label`` of the model's own step outputs (MMPretrain
+    ``DataSample``), or None when there are none."""
+    if not outputs or 'pred_label' not in outputs[0]:
+        return None
+    return torch.cat([o.pred_label.view(-1)[:1] for o in outputs]).to(device)
+
+
 @LOOPS.register_module()
 class RobustValLoop(ValLoop):
     r"""Clean and adversarial accuracy of the model (and its teacher).
@@ -267,7 +275,9 @@ class RobustValLoop(ValLoop):
         with torch.no_grad():
             x, data_samples = pixels_from_batch(self.runner.model, data_batch)
         y, sample_idx = self._targets(data_samples, x.device)
-        self._evaluate_batch(x, y, sample_idx, first=idx == 0)
+        self._evaluate_batch(
+            x, y, sample_idx, first=idx == 0,
+            student_pred=_predicted_labels(outputs, x.device))
         if (idx + 1) % self.log_interval == 0 or idx + 1 == len(
                 self.dataloader):
             self._log_progress(idx)
@@ -294,8 +304,14 @@ class RobustValLoop(ValLoop):
             indices.append(int(sample.metainfo['sample_idx']))
         return torch.tensor(labels, device=device), indices
 
-    def _evaluate_batch(self, x: torch.Tensor, y: torch.Tensor,
-                        sample_idx: List[int], first: bool) -> None:
+    def _evaluate_batch(self,
+                        x: torch.Tensor,
+                        y: torch.Tensor,
+                        sample_idx: List[int],
+                        first: bool,
+                        student_pred: Optional[torch.Tensor] = None) -> None:
+        """``student_pred``: the student's clean predictions from the
+        model's own step (when the evaluator ran), saving a forward pass."""
         teacher_grad = None
         if 'teacher' in self._members:  # its gradient serves alignment too
             with frozen_eval(self._members['teacher']):
@@ -309,12 +325,13 @@ class RobustValLoop(ValLoop):
             self._evaluate_member('student', self._members['student'], x, y,
                                   sample_idx, first,
                                   teacher_grad if self._align_teacher
-                                  is not None else None)
+                                  is not None else None, student_pred)
 
     def _evaluate_member(self, member: str, model: torch.nn.Module,
                          x: torch.Tensor, y: torch.Tensor,
                          sample_idx: List[int], first: bool,
-                         teacher_grad: Optional[torch.Tensor]
+                         teacher_grad: Optional[torch.Tensor],
+                         clean_pred: Optional[torch.Tensor] = None
                          ) -> Optional[torch.Tensor]:
         """Clean and attacked correctness (and diagnostics) of one
         member; returns its input gradient when it was computed."""
@@ -323,10 +340,11 @@ class RobustValLoop(ValLoop):
         loss = grad = None
         if diag or check:
             loss, grad, logits = input_gradient(model, x, y)
-        else:
+            clean_pred = logits.argmax(dim=1)
+        elif clean_pred is None:
             with torch.no_grad():
-                logits = model(x)
-        clean = logits.argmax(dim=1) == y
+                clean_pred = model(x).argmax(dim=1)
+        clean = clean_pred == y
         adv = {}
         keep = clean.nonzero().squeeze(1)
         for attack in self.attacks:
