@@ -89,31 +89,14 @@ def toy_classifier(mean=None, std=None, **backbone) -> dict:
 
 def kdiga_model(student: dict, teacher: dict, gamma: float = 1.0,
                 **kwargs) -> dict:
-    """A KDIGADistill dict as configs/_base_/distill/kdiga.py builds it."""
-    return dict(
-        _scope_='mmrazor',
-        type='KDIGADistill',
-        data_preprocessor=dict(
-            type='mmpretrain.ClsDataPreprocessor',
-            mean=[0.0, 0.0, 0.0],
-            std=[255.0, 255.0, 255.0]),
-        architecture=student,
-        teacher=teacher,
-        distiller=dict(
-            type='KDIGADistiller',
-            distill_losses=dict(
-                loss_kl=dict(type='KLDivergence', tau=1, loss_weight=0.5),
-                loss_iga=dict(
-                    type='InputGradientAlignmentLoss', loss_weight=gamma)),
-            loss_forward_mappings=dict(
-                loss_kl=dict(
-                    preds_S=dict(from_student=True, recorder='logits'),
-                    preds_T=dict(from_student=False, recorder='logits')),
-                loss_iga=dict(
-                    grad_S=dict(from_student=True, recorder='input_grad'),
-                    grad_T=dict(from_student=False,
-                                recorder='input_grad')))),
-        **kwargs)
+    """configs/_base_/distill/kdiga.py with a student, a teacher and γ."""
+    from mmengine.config import Config
+    model = Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'distill', 'kdiga.py')).model
+    model = model.to_dict()
+    model['distiller']['distill_losses']['loss_iga']['loss_weight'] = gamma
+    model.update(architecture=student, teacher=teacher, **kwargs)
+    return model
 
 
 def data_samples(labels) -> list:
