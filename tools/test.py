@@ -38,7 +38,7 @@ from kdiga_mmrazor.evaluation import (
     markdown_table,
     write_results,
 )
-from kdiga_mmrazor.registry import ATTACKS
+from kdiga_mmrazor.evaluation.loops.loop_args import build_attack
 from kdiga_mmrazor.utils import load_state_dict_checked, unwrap_model
 from kdiga_mmrazor.utils.cifar10_folder import ENV_VAR, use_cifar10_folder
 
@@ -132,7 +132,7 @@ def robust_config(cfg: Config, args: argparse.Namespace) -> Config:
     if args.attacks:
         attacks = list(cfg.test_cfg.get('attacks', []))
         names = [
-            ATTACKS.build(dict(a, _scope_='kdiga_mmrazor')).name
+            build_attack(a, 'tools/test.py --attacks').name
             for a in attacks
         ]
         unknown = [n for n in args.attacks if n not in names]
