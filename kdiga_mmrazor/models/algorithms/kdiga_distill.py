@@ -18,7 +18,9 @@ from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
+from ...utils.autograd_engine import input_gradient
 from ...utils.checkpoint import load_state_dict_checked
+from ...utils.fast_double_backward import FastDoubleBackward
 from ...utils.pixel_space import (
     PIXEL_SCALE,
     PixelNormalize,
@@ -91,7 +93,9 @@ class KDIGADistill(SingleTeacherDistill):
     One forward pass per model; the teacher's graph is freed as soon as
     :math:`g_t` exists; input gradients are fp32 (also under AMP); the
     student runs on SDPA's math kernel (fused attention kernels have no
-    double backward) while its input gradient is taken. Without an
+    double backward) while its input gradient is taken, its convolutions
+    and BatchNorms with closed-form double backwards, and the backward that
+    gives :math:`g_s` computes no weight gradients. Without an
     ``input_grad`` loss no gradient is taken: plain KD at plain-KD cost.
 
     **Pixel space.** ``model.data_preprocessor`` must only scale to
@@ -119,6 +123,10 @@ class KDIGADistill(SingleTeacherDistill):
             (same input).
         math_sdpa (bool): Run the student on SDPA's math kernel while its
             input gradient is needed. Defaults to True.
+        fast_double_backward (bool): Build the student's convolutions and
+            training-mode BatchNorms with closed-form double backwards
+            (``kdiga_mmrazor.utils.fast_double_backward``; same numbers,
+            about a quarter off a ResNet-20 step on CPU). Defaults to True.
         calculate_student_loss (bool): Add the student's own task loss.
             Defaults to True.
         **kwargs: ``architecture`` (the student), ``data_preprocessor``,
@@ -142,6 +150,7 @@ class KDIGADistill(SingleTeacherDistill):
                  student_ckpt: Optional[str] = None,
                  teacher_input_size: Optional[Tuple[int, int]] = None,
                  math_sdpa: bool = True,
+                 fast_double_backward: bool = True,
                  calculate_student_loss: bool = True,
                  **kwargs) -> None:
         if kwargs.pop('teacher_trainable', False):
@@ -180,6 +189,7 @@ class KDIGADistill(SingleTeacherDistill):
             self.architecture._is_init = True
         self.teacher_input_size = teacher_input_size
         self.math_sdpa = math_sdpa
+        self.fast_double_backward = fast_double_backward
         self._normalizers = dict(
             student=PixelNormalize.from_preprocessor(
                 self.architecture.data_preprocessor),
@@ -260,9 +270,11 @@ class KDIGADistill(SingleTeacherDistill):
             return student(x), None
         x_s = at_least_fp32(x.detach()).requires_grad_(True)
         kernel = sdpa_math_kernel() if self.math_sdpa else nullcontext()
-        with kernel:
+        fast = (FastDoubleBackward()
+                if self.fast_double_backward else nullcontext())
+        with kernel, fast:
             z_s = student(x_s)
-            (g_s, ) = torch.autograd.grad(
+            g_s = input_gradient(
                 summed_cross_entropy(z_s, target), x_s, create_graph=True)
         return z_s, g_s
 

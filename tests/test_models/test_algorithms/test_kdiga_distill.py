@@ -329,3 +329,23 @@ def test_predict_normalises_with_the_students_own_statistics():
     expected = model.pixel_classifier('student')(x).softmax(1)
     torch.testing.assert_close(
         torch.stack([p.pred_score for p in predicted]), expected)
+
+
+def test_fast_double_backward_gives_pytorchs_gradients_on_a_bn_cnn():
+    """The closed-form double backwards change the cost, not the numbers:
+    same student gradients and BatchNorm statistics as PyTorch's own."""
+    x, samples = batch(n=6, size=16, dtype=torch.float64)
+    results = []
+    for fast in (True, False):
+        model = build(_cnn(), _cnn(), fast_double_backward=fast).double()
+        model.train()
+        losses = model.loss(x, samples)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        results.append((losses['distill.loss_iga'].detach(),
+                        [p.grad for p in model.architecture.parameters()],
+                        [b.clone() for b in model.architecture.buffers()]))
+    (iga_fast, grads_fast, stats_fast), (iga, grads, stats) = results
+    assert iga > 0
+    torch.testing.assert_close(iga_fast, iga)
+    for a, b in zip(grads_fast + stats_fast, grads + stats):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
