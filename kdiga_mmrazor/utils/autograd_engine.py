@@ -7,6 +7,19 @@ import torch
 _will_execute = getattr(torch._C, '_will_engine_execute_node', None)
 
 
+def remember_tensor_inputs(ctx: Any, *args: Any) -> None:
+    """Call at the start of a custom Function's ``forward`` with all its
+    arguments: the graph edges (``ctx.next_functions``) exist for tensor
+    arguments only, so :func:`grad_needed` needs to know which those were.
+    """
+    positions, edge = {}, 0
+    for index, arg in enumerate(args):
+        if isinstance(arg, torch.Tensor):
+            positions[index] = edge
+            edge += 1
+    ctx.edge_of_input = positions
+
+
 def grad_needed(ctx: Any, index: int) -> bool:
     """Whether the backward pass now running uses the gradient of input
     ``index`` of a custom ``autograd.Function`` (called in its
@@ -21,7 +34,10 @@ def grad_needed(ctx: Any, index: int) -> bool:
     """
     if not ctx.needs_input_grad[index]:
         return False
-    node = ctx.next_functions[index][0]
+    edge = getattr(ctx, 'edge_of_input', {}).get(index)
+    if edge is None:
+        return True
+    node = ctx.next_functions[edge][0]
     if node is None or _will_execute is None:
         return True
     try:
@@ -48,3 +64,14 @@ def input_gradient(output: torch.Tensor,
     if grad is None:
         raise RuntimeError('input_gradient: the output does not depend on x')
     return grad
+
+
+def refuse_third_order(name: str) -> None:
+    """Raise if the double backward now running is itself recorded
+    (``create_graph=True``): closed forms that treat the batch statistics
+    as saved constants are exact to second order only."""
+    if torch.is_grad_enabled():
+        raise RuntimeError(
+            f'{name}: third-order derivatives are not supported (PyTorch\'s '
+            'own BatchNorm refuses them too); build the model outside '
+            'FastDoubleBackward, e.g. model.fast_double_backward=False')

@@ -33,11 +33,14 @@ for the incoming gradient :math:`\delta`. Given the gradients
     \partial/\partial w &= r A - r^3 P Q
 
 (:math:`\bar\gamma_x` the channel mean). Tests check all of it against
-PyTorch's own double backward in float64.
+PyTorch's own double backward in float64. Like PyTorch's, it stops at
+second order (the batch statistics are saved constants here).
 """
 from typing import Any, Optional, Tuple
 
 import torch
+
+from .autograd_engine import refuse_third_order
 
 Tensor = torch.Tensor
 
@@ -73,6 +76,7 @@ class _BatchNormBackward(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, gg_x: Optional[Tensor], gg_w: Optional[Tensor],
                  gg_b: Optional[Tensor]) -> Tuple[Optional[Tensor], ...]:
+        refuse_third_order('BatchNorm double backward')
         grad_out, x, weight, mean, invstd, grad_w, grad_b = ctx.saved_tensors
         shape = _channel_shape(x)
         n = x.numel() // x.shape[1]

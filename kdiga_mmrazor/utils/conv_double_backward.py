@@ -24,7 +24,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
 
-from .autograd_engine import grad_needed
+from .autograd_engine import grad_needed, remember_tensor_inputs
 
 Tensor = torch.Tensor
 IntOrSeq = Union[int, Sequence[int]]
@@ -44,6 +44,7 @@ class _ConvBackward(torch.autograd.Function):
                 has_bias: bool, stride: List[int], padding: List[int],
                 dilation: List[int], groups: int,
                 output_mask: List[bool]) -> Tuple[Optional[Tensor], ...]:
+        remember_tensor_inputs(ctx, grad_out, x, weight)
         ctx.save_for_backward(grad_out, x, weight)
         ctx.conv = (stride, padding, dilation, groups)
         bias_sizes = [weight.shape[0]] if has_bias else None
@@ -95,6 +96,7 @@ class _Conv(torch.autograd.Function):
     def forward(ctx: Any, x: Tensor, weight: Tensor, bias: Optional[Tensor],
                 stride: List[int], padding: List[int], dilation: List[int],
                 groups: int) -> Tensor:
+        remember_tensor_inputs(ctx, x, weight, bias)
         ctx.save_for_backward(x, weight)
         ctx.conv = (bias is not None, stride, padding, dilation, groups)
         return torch.ops.aten.convolution(x, weight, bias, stride, padding,

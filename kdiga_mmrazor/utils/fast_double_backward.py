@@ -1,5 +1,6 @@
-"""Route convolutions and training-mode BatchNorm through closed-form
-double backwards while a graph that will be differentiated twice is built.
+"""Route convolutions, training-mode BatchNorm, LayerNorm and GELU through
+closed-form double backwards while building a graph that will be
+differentiated twice.
 
 Used around the student's forward pass when its input gradient is taken
 with ``create_graph=True``. The results and all derivatives are the same as
@@ -16,6 +17,8 @@ from torch.overrides import TorchFunctionMode
 
 from .batch_norm_double_backward import batch_norm_train
 from .conv_double_backward import conv_nd
+from .gelu_double_backward import gelu
+from .layer_norm_double_backward import layer_norm
 
 _CONVS = {F.conv1d: 1, F.conv2d: 2, F.conv3d: 3}
 _FLOATS = (torch.float32, torch.float64)
@@ -57,10 +60,23 @@ def _batch_norm(input, running_mean, running_var, weight=None, bias=None,
                             momentum, eps)
 
 
+def _gelu(input, approximate='none'):
+    if approximate != 'none' or not _plain_float(input):
+        return None
+    return gelu(input)
+
+
+def _layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if not _plain_float(input, weight, bias):
+        return None
+    return layer_norm(input, normalized_shape, weight, bias, eps)
+
+
 class FastDoubleBackward(TorchFunctionMode):
-    """Context manager: inside it, ``F.conv{1,2,3}d`` and training-mode
-    ``F.batch_norm`` build graphs with the closed-form double backwards of
-    :mod:`.conv_double_backward` and :mod:`.batch_norm_double_backward`."""
+    """Context manager: inside it, ``F.conv{1,2,3}d``, training-mode
+    ``F.batch_norm``, ``F.layer_norm`` and exact ``F.gelu`` build graphs
+    with the closed-form double backwards of the ``*_double_backward``
+    modules next to this one."""
 
     def __torch_function__(self, func: Callable, types, args=(),
                            kwargs=None):
@@ -70,6 +86,10 @@ class FastDoubleBackward(TorchFunctionMode):
             out = _conv(_CONVS[func], *args, **kwargs)
         elif func is F.batch_norm:
             out = _batch_norm(*args, **kwargs)
+        elif func is F.gelu:
+            out = _gelu(*args, **kwargs)
+        elif func is F.layer_norm:
+            out = _layer_norm(*args, **kwargs)
         if out is None:
             out = func(*args, **kwargs)
         return out

@@ -9,6 +9,9 @@ from kdiga_mmrazor.utils.autograd_engine import input_gradient
 from kdiga_mmrazor.utils.batch_norm_double_backward import batch_norm_train
 from kdiga_mmrazor.utils.conv_double_backward import conv_nd
 from kdiga_mmrazor.utils.fast_double_backward import FastDoubleBackward
+from kdiga_mmrazor.utils.gelu_double_backward import gelu
+from kdiga_mmrazor.utils.layer_norm_double_backward import layer_norm
+from kdiga_mmrazor.utils.sdpa import sdpa_math_kernel
 
 f64 = dict(dtype=torch.float64)
 
@@ -75,6 +78,53 @@ def test_conv_nd_gradgradcheck(dims, kwargs):
     torch.testing.assert_close(fn(x, w, b), want)
     assert torch.autograd.gradcheck(fn, (x, w, b))
     assert torch.autograd.gradgradcheck(fn, (x, w, b))
+
+
+def test_gelu_gradgradcheck():
+    x = torch.linspace(-4, 4, 24, **f64).view(4, 6).requires_grad_()
+    torch.testing.assert_close(gelu(x), F.gelu(x))
+    assert torch.autograd.gradcheck(gelu, (x, ))
+    assert torch.autograd.gradgradcheck(gelu, (x, ))
+
+
+@pytest.mark.parametrize('normalized_shape, affine', [((5, ), True),
+                                                      ((5, ), False),
+                                                      ((3, 5), True)])
+def test_layer_norm_gradgradcheck(normalized_shape, affine):
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 3, 5, **f64, requires_grad=True)
+    inputs = (x, )
+    if affine:
+        inputs += (torch.randn(*normalized_shape, **f64, requires_grad=True),
+                   torch.randn(*normalized_shape, **f64, requires_grad=True))
+
+    def fn(*args):
+        return layer_norm(args[0], normalized_shape, *args[1:])
+
+    torch.testing.assert_close(
+        fn(*inputs), F.layer_norm(x, normalized_shape, *inputs[1:]))
+    assert torch.autograd.gradcheck(fn, inputs)
+    assert torch.autograd.gradgradcheck(fn, inputs)
+
+
+def test_mode_matches_pytorch_on_a_transformer_block():
+    torch.manual_seed(0)
+    block = torch.nn.TransformerEncoderLayer(
+        8, 2, 16, dropout=0.0, activation='gelu', batch_first=True,
+        norm_first=True).double()
+    x = torch.randn(3, 5, 8, **f64)
+    params = list(block.parameters())
+
+    def forward(inp):
+        return block(inp)
+
+    with sdpa_math_kernel():  # no double backward in the fused kernels
+        want = grad_of_input_grad_penalty(forward, x, params)
+        with FastDoubleBackward():
+            got = grad_of_input_grad_penalty(forward, x, params)
+            used = graph_ops(forward(x.requires_grad_()))
+    assert_all_close(got, want)
+    assert {'_LayerNormBackward', '_GeluBackward'} <= used
 
 
 def test_mode_matches_pytorch_on_a_resnet():
@@ -165,3 +215,38 @@ def test_mode_leaves_other_calls_to_pytorch():
     assert 'ConvolutionBackward0' in string_padding
     assert '_BatchNormTrainBackward' not in eval_bn
     assert not {'_ConvBackward', '_BatchNormTrainBackward'} & amp
+
+
+def test_third_derivatives_match_pytorch():
+    """Convolutions and GELU stay differentiable when the second backward
+    itself records a graph (their out-of-place branches)."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(3, 4, 3, padding=1).double()
+    x = torch.randn(2, 3, 6, **f64)
+    params = list(conv.parameters())
+
+    def third(x):
+        x = x.detach().clone().requires_grad_()
+        h = F.gelu(conv(x))
+        (g1, ) = torch.autograd.grad(h.sin().sum(), x, create_graph=True)
+        (g2, ) = torch.autograd.grad((g1**2).sum(), x, create_graph=True)
+        return torch.autograd.grad((g2**2).sum(), [x] + params)
+
+    want = third(x)
+    with FastDoubleBackward():
+        got = third(x)
+    assert_all_close(got, want)
+
+
+@pytest.mark.parametrize('norm', ['batch_norm', 'layer_norm'])
+def test_norm_third_derivatives_are_refused(norm):
+    x = torch.randn(4, 3, **f64, requires_grad=True)
+    with FastDoubleBackward():
+        if norm == 'batch_norm':
+            out = F.batch_norm(x, None, None, training=True)
+        else:
+            out = F.layer_norm(x, (3, ))
+    (g1, ) = torch.autograd.grad(out.sin().sum(), x, create_graph=True)
+    torch.autograd.grad((g1**2).sum(), x, retain_graph=True)  # 2nd: fine
+    with pytest.raises(RuntimeError, match='third-order'):
+        torch.autograd.grad((g1**2).sum(), x, create_graph=True)

@@ -94,8 +94,8 @@ class KDIGADistill(SingleTeacherDistill):
     :math:`g_t` exists; input gradients are fp32 (also under AMP); the
     student runs on SDPA's math kernel (fused attention kernels have no
     double backward) while its input gradient is taken, its convolutions
-    and BatchNorms with closed-form double backwards, and the backward that
-    gives :math:`g_s` computes no weight gradients. Without an
+    and normalisations with closed-form double backwards, and the backward
+    that gives :math:`g_s` computes no weight gradients. Without an
     ``input_grad`` loss no gradient is taken: plain KD at plain-KD cost.
 
     **Pixel space.** ``model.data_preprocessor`` must only scale to
@@ -123,10 +123,11 @@ class KDIGADistill(SingleTeacherDistill):
             (same input).
         math_sdpa (bool): Run the student on SDPA's math kernel while its
             input gradient is needed. Defaults to True.
-        fast_double_backward (bool): Build the student's convolutions and
-            training-mode BatchNorms with closed-form double backwards
-            (``kdiga_mmrazor.utils.fast_double_backward``; same numbers,
-            about a quarter off a ResNet-20 step on CPU). Defaults to True.
+        fast_double_backward (bool): Build the student's convolutions,
+            training-mode BatchNorms, LayerNorms and GELUs with closed-form
+            double backwards (``kdiga_mmrazor.utils.fast_double_backward``;
+            same numbers, about 30% off a ResNet-20 step on CPU). Defaults
+            to True.
         calculate_student_loss (bool): Add the student's own task loss.
             Defaults to True.
         **kwargs: ``architecture`` (the student), ``data_preprocessor``,
