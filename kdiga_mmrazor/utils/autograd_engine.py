@@ -29,8 +29,9 @@ def grad_needed(ctx: Any, index: int) -> bool:
     ``loss.backward(inputs=[x])`` on a graph whose weights require grad
     still says True for the weights. The engine knows which nodes it will
     run (``torch.autograd.graph.register_multi_grad_hook`` asks it the same
-    way). It cannot answer for a leaf inside ``torch.autograd.grad``, nor
-    without that private hook: then this says True (computed, maybe unused).
+    way). It cannot answer for a leaf that ``torch.autograd.grad`` was asked
+    for, nor without that private hook: then this says True (computed,
+    maybe unused).
     """
     if not ctx.needs_input_grad[index]:
         return False

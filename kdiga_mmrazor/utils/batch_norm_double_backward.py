@@ -68,6 +68,7 @@ class _BatchNormBackward(torch.autograd.Function):
         grad_x, grad_w, grad_b = torch.ops.aten.native_batch_norm_backward(
             grad_out, x, weight, None, None, mean, invstd, True, eps,
             [True, True, True])
+        ctx.set_materialize_grads(False)  # unused outputs: None, not zeros
         ctx.save_for_backward(grad_out, x, weight, mean, invstd, grad_w,
                               grad_b)
         ctx.weight_given = weight_given

@@ -6,7 +6,8 @@ Used around the student's forward pass when its input gradient is taken
 with ``create_graph=True``. The results and all derivatives are the same as
 PyTorch's (tests compare them in float64); only the cost of the second
 backward changes. Calls this does not cover go to PyTorch unchanged: no
-grad, eval-mode BatchNorm, string padding, unbatched input, autocast
+grad, eval-mode BatchNorm, one value per BatchNorm channel, string padding,
+unbatched input, a LayerNorm over the whole tensor, tanh GELU, autocast
 (``--amp``), mixed dtypes, or ``SyncBatchNorm`` across processes.
 """
 from typing import Callable, Optional
@@ -54,6 +55,7 @@ def _conv(dims: int, input, weight, bias=None, stride=1, padding=0,
 def _batch_norm(input, running_mean, running_var, weight=None, bias=None,
                 training=False, momentum=0.1, eps=1e-5):
     if (not training or momentum is None or input.dim() < 2
+            or input.numel() == input.shape[1]  # PyTorch's own error
             or not _plain_float(input, weight, bias)):
         return None
     return batch_norm_train(input, running_mean, running_var, weight, bias,
@@ -67,7 +69,9 @@ def _gelu(input, approximate='none'):
 
 
 def _layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    if not _plain_float(input, weight, bias):
+    if (isinstance(normalized_shape, int)
+            or input.dim() <= len(normalized_shape)  # no rows
+            or not _plain_float(input, weight, bias)):
         return None
     return layer_norm(input, normalized_shape, weight, bias, eps)
 

@@ -60,6 +60,7 @@ class _LayerNormBackward(torch.autograd.Function):
                 output_mask: List[bool]) -> Tuple[Optional[Tensor], ...]:
         remember_tensor_inputs(ctx, grad_out, x, normalized_shape, mean,
                                rstd, weight, bias)
+        ctx.set_materialize_grads(False)  # unused outputs: None, not zeros
         ctx.save_for_backward(grad_out, x, mean, rstd, weight)
         ctx.normalized_shape = normalized_shape
         ctx.feature_dims = tuple(range(x.dim() - len(normalized_shape),

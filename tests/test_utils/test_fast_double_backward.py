@@ -250,3 +250,21 @@ def test_norm_third_derivatives_are_refused(norm):
     torch.autograd.grad((g1**2).sum(), x, retain_graph=True)  # 2nd: fine
     with pytest.raises(RuntimeError, match='third-order'):
         torch.autograd.grad((g1**2).sum(), x, create_graph=True)
+
+
+def test_edge_cases_fall_back_to_pytorch():
+    """One value per BatchNorm channel: PyTorch's error, running statistics
+    untouched. A LayerNorm over the whole tensor: PyTorch's own path."""
+    bn = torch.nn.BatchNorm1d(3)
+    x = torch.randn(1, 3, requires_grad=True)
+    with FastDoubleBackward(), pytest.raises(ValueError):
+        bn(x)
+    assert torch.equal(bn.running_var, torch.ones(3))
+
+    x = torch.randn(3, 4, **f64, requires_grad=True)
+    w = torch.randn(3, 4, **f64, requires_grad=True)
+    with FastDoubleBackward():
+        g = input_gradient(
+            F.layer_norm(x, (3, 4), w).sin().sum(), x, create_graph=True)
+    (g**2).sum().backward()
+    assert w.grad.shape == (3, 4)

@@ -95,7 +95,8 @@ class KDIGADistill(SingleTeacherDistill):
     student runs on SDPA's math kernel (fused attention kernels have no
     double backward) while its input gradient is taken, its convolutions
     and normalisations with closed-form double backwards, and the backward
-    that gives :math:`g_s` computes no weight gradients. Without an
+    that gives :math:`g_s` computes no convolution or LayerNorm weight
+    gradients. Without an
     ``input_grad`` loss no gradient is taken: plain KD at plain-KD cost.
 
     **Pixel space.** ``model.data_preprocessor`` must only scale to

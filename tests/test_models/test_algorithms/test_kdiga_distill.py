@@ -331,16 +331,31 @@ def test_predict_normalises_with_the_students_own_statistics():
         torch.stack([p.pred_score for p in predicted]), expected)
 
 
-def test_fast_double_backward_gives_pytorchs_gradients_on_a_bn_cnn():
+@pytest.mark.parametrize('student, closed_forms', [
+    (_cnn(), {'conv_nd', 'batch_norm_train'}),
+    (_vit(img_size=16), {'conv_nd', 'layer_norm', 'gelu'}),
+])
+def test_fast_double_backward_gives_pytorchs_gradients(
+        student, closed_forms, monkeypatch):
     """The closed-form double backwards change the cost, not the numbers:
     same student gradients and BatchNorm statistics as PyTorch's own."""
+    from kdiga_mmrazor.utils import fast_double_backward as fast_module
+    calls = []
+    for name in closed_forms:
+        original = getattr(fast_module, name)
+        monkeypatch.setattr(
+            fast_module, name,
+            lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(
+                *a, **k))
     x, samples = batch(n=6, size=16, dtype=torch.float64)
     results = []
     for fast in (True, False):
-        model = build(_cnn(), _cnn(), fast_double_backward=fast).double()
+        calls.clear()
+        model = build(student, _cnn(), fast_double_backward=fast).double()
         model.train()
         losses = model.loss(x, samples)
         sum(v for k, v in losses.items() if 'loss' in k).backward()
+        assert set(calls) == (closed_forms if fast else set())
         results.append((losses['distill.loss_iga'].detach(),
                         [p.grad for p in model.architecture.parameters()],
                         [b.clone() for b in model.architecture.buffers()]))
