@@ -1,5 +1,6 @@
 # KDIGA (α=0.5, T=1, γ=0.1 per-sample L2): robust resnet4b (L∞ 2/255) →
-# ResNet-20 from scratch, CIFAR-10, 1 GPU × 128, 200 epochs.
+# ResNet-20 from scratch, CIFAR-10, 1 GPU × 128, 200 epochs. γ = 0.1 from
+# the sweep on the pre-trained student (README, "Choosing γ").
 # The student trains from scratch, so its normalisation is a free choice:
 # it takes the teacher's, which makes kd_resnet4b_resnet20_cifar10.py
 # (MMRazor's SingleTeacherDistill) the same run without the alignment term.

@@ -3,7 +3,8 @@
 # 200 epochs (AdamW lr 1e-3 with warm-up + cosine, as ViTs need). The
 # student's attention runs on SDPA's math kernel while its input gradient is
 # taken (KDIGADistill does it; fused kernels have no double backward).
-# Measured: not yet measured.
+# γ = 0.1 from the ResNet-20 sweep (README, "Choosing γ"), not tuned for
+# ViT. Measured: not yet (a CPU epoch of this student takes ~25 min).
 _base_ = [
     './kdiga_resnet4b_resnet20_cifar10.py',
     './_base_/models/vit-tiny-p4_cifar.py',  # defines `vit_tiny_p4_cifar`
