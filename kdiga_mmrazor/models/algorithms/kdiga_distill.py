@@ -96,8 +96,8 @@ class KDIGADistill(SingleTeacherDistill):
     double backward) while its input gradient is taken, its convolutions
     and normalisations with closed-form double backwards, and the backward
     that gives :math:`g_s` computes no convolution or LayerNorm weight
-    gradients. Without an
-    ``input_grad`` loss no gradient is taken: plain KD at plain-KD cost.
+    gradients. Without an ``input_grad`` loss no gradient is taken: plain KD
+    at plain-KD cost.
 
     **Pixel space.** ``model.data_preprocessor`` must only scale to
     ``[0, 1]`` (``mean=[0, 0, 0], std=[255, 255, 255]``); each model's own
