@@ -20,7 +20,9 @@ double backward computes the weight gradient as a convolution over
 transposed batch and channel axes, with copies; on a CPU it cost about
 twice this for a ResNet-20 KDIGA step.
 """
+import functools
 import numbers
+import operator
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -77,9 +79,7 @@ class _ConvBackward(torch.autograd.Function):
                 shape = (1, -1) + (1, ) * (grad_out.dim() - 2)
                 terms.append(gg_b.view(shape).expand_as(grad_out))
             if terms:
-                grad_delta = terms[0]
-                for term in terms[1:]:
-                    grad_delta = grad_delta + term
+                grad_delta = functools.reduce(operator.add, terms)
         if gg_w is not None and grad_needed(ctx, 1):
             grad_x = torch.ops.aten.convolution_backward(
                 grad_out, x, gg_w, None, stride, padding, dilation, False,

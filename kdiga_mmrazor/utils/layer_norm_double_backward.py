@@ -73,98 +73,57 @@ class _LayerNormBackward(torch.autograd.Function):
     def backward(ctx: Any, gg_x: Optional[Tensor], gg_w: Optional[Tensor],
                  gg_b: Optional[Tensor]) -> Tuple[Optional[Tensor], ...]:
         refuse_third_order('LayerNorm double backward')
-        grad_out, x, mean, rstd, weight = ctx.saved_tensors
+        grad_out, x, mean, r, weight = ctx.saved_tensors
         dims = ctx.feature_dims
         row_dims = tuple(range(x.dim() - len(dims)))
         need_delta, need_x = grad_needed(ctx, 0), grad_needed(ctx, 1)
         need_w = weight is not None and grad_needed(ctx, 5)
-        if gg_x is not None and gg_w is None and gg_b is None:
-            return _input_gradient_case(ctx.normalized_shape, grad_out, x,
-                                        mean, rstd, weight, gg_x, need_delta,
-                                        need_x, need_w)
-        r = rstd
-        r3 = r * r * r
+        r2 = r * r
+        r3 = r2 * r
         xc = x - mean
-        u = grad_out if weight is None else grad_out * weight
-        a = _row_mean(u, dims)
-        p = _row_mean(u * xc, dims)
+        scratch = torch.empty_like(x)
 
+        def row_mean_of_product(t1: Tensor, t2: Tensor) -> Tensor:
+            return _row_mean(torch.mul(t1, t2, out=scratch), dims)
+
+        # ∂/∂x = coef_xc·x_c + offset_x + (terms in u, γ_x, u')
+        coef_xc = torch.zeros_like(r)
+        offset_x = torch.zeros_like(r)
         grad_delta = grad_x = grad_w = None
-        terms_delta: List[Tensor] = []
-        terms_x: List[Tensor] = []
-        if gg_x is not None:
-            gg_c = gg_x - _row_mean(gg_x, dims)
-            q_n = _row_mean(gg_x * xc, dims)  # Q / N
-            a_n = _row_mean(gg_x * u, dims) - a * _row_mean(gg_x, dims)
-            h = r * gg_c - r3 * q_n * xc
-            terms_delta.append(h if weight is None else h * weight)
-            if need_w:
-                grad_w = (grad_out * h).sum(row_dims)
-            terms_x += [
-                xc * (r3 * (3 * r * r * p * q_n - a_n)),
-                (u - a) * (-r3 * q_n),
-                gg_c * (-r3 * p),
-            ]
         if gg_w is not None:
-            terms_delta.append(gg_w * (xc * r))
             u2 = grad_out * gg_w
-            terms_x += [(u2 - _row_mean(u2, dims)) * r,
-                        xc * (-r3 * _row_mean(u2 * xc, dims))]
-        if gg_b is not None:
-            terms_delta.append(gg_b.expand_as(grad_out))
-        if need_delta and terms_delta:
-            grad_delta = _total(terms_delta)
-        if need_x and terms_x:
-            grad_x = _total(terms_x)
+            coef_xc = coef_xc - r3 * row_mean_of_product(u2, xc)
+            offset_x = offset_x - r * _row_mean(u2, dims)
+        if gg_x is not None:
+            u = grad_out if weight is None else grad_out * weight
+            a = _row_mean(u, dims)
+            gg_mean = _row_mean(gg_x, dims)
+            p = row_mean_of_product(u, xc)
+            q_n = row_mean_of_product(gg_x, xc)  # Q / N
+            a_n = row_mean_of_product(gg_x, u) - a * gg_mean  # A / N
+            coef_xc = coef_xc + r3 * (3 * r2 * p * q_n - a_n)
+            offset_x = offset_x + r3 * (q_n * a + p * gg_mean)
+            # h = r(γ_x − mean γ_x) − r³(Q/N) x_c: PyTorch's fused kernel
+            h = torch.ops.aten.native_layer_norm_backward(
+                gg_x, x, ctx.normalized_shape, mean, r, None, None,
+                [True, False, False])[0]
+            if need_w:
+                grad_w = torch.mul(grad_out, h, out=scratch).sum(row_dims)
+            if need_delta:
+                grad_delta = h if weight is None else h.mul_(weight)
+        if need_delta and gg_w is not None:
+            term = torch.mul(xc, r, out=scratch).mul_(gg_w)  # γ_w ⊙ x̂
+            grad_delta = term if grad_delta is None else grad_delta.add_(term)
+        if need_delta and gg_b is not None:
+            grad_delta = (gg_b.expand_as(grad_out)
+                          if grad_delta is None else grad_delta.add_(gg_b))
+        if need_x and (gg_x is not None or gg_w is not None):
+            grad_x = xc.mul_(coef_xc).add_(offset_x)  # x_c is used up here
+            if gg_x is not None:
+                grad_x.addcmul_(u, -r3 * q_n).addcmul_(gg_x, -r3 * p)
+            if gg_w is not None:
+                grad_x.addcmul_(u2, r)
         return grad_delta, grad_x, None, None, None, grad_w, None, None
-
-
-def _input_gradient_case(normalized_shape: List[int], grad_out: Tensor,
-                         x: Tensor, mean: Tensor, r: Tensor,
-                         weight: Optional[Tensor], gg_x: Tensor,
-                         need_delta: bool, need_x: bool,
-                         need_w: bool) -> Tuple[Optional[Tensor], ...]:
-    r"""The same formulas when only :math:`g_x` was differentiated (the
-    KDIGA step): in place, with
-    :math:`h` from PyTorch's fused LayerNorm backward of
-    :math:`\gamma_x`."""
-    dims = tuple(range(x.dim() - len(normalized_shape), x.dim()))
-    r2 = r * r
-    r3 = r2 * r
-    h = torch.ops.aten.native_layer_norm_backward(
-        gg_x, x, normalized_shape, mean, r, None, None,
-        [True, False, False])[0]
-    xc = x - mean
-    u = grad_out if weight is None else grad_out * weight
-    scratch = torch.empty_like(x)
-
-    def row_mean_of_product(t1: Tensor, t2: Tensor) -> Tensor:
-        return torch.mul(t1, t2, out=scratch).mean(dims, keepdim=True)
-
-    a = u.mean(dims, keepdim=True)
-    gg_mean = gg_x.mean(dims, keepdim=True)
-    p = row_mean_of_product(u, xc)
-    q_n = row_mean_of_product(gg_x, xc)
-    a_n = row_mean_of_product(gg_x, u) - a * gg_mean
-    grad_w = grad_x = None
-    if need_w:
-        grad_w = torch.mul(grad_out, h, out=scratch).sum(
-            tuple(range(x.dim() - len(dims))))
-    if need_x:
-        grad_x = xc.mul_(r3 * (3 * r2 * p * q_n - a_n))
-        grad_x.addcmul_(u, -r3 * q_n).addcmul_(gg_x, -r3 * p)
-        grad_x.add_(r3 * (q_n * a + p * gg_mean))
-    grad_delta = None
-    if need_delta:
-        grad_delta = h if weight is None else h.mul_(weight)
-    return grad_delta, grad_x, None, None, None, grad_w, None, None
-
-
-def _total(terms: Sequence[Tensor]) -> Tensor:
-    out = terms[0]
-    for term in terms[1:]:
-        out = out + term
-    return out
 
 
 class _LayerNorm(torch.autograd.Function):
