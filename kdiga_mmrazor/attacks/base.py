@@ -21,6 +21,18 @@ from torch import nn
 NORMS = ('linf', 'l2', 'l1')
 
 
+def check_pixel_scale(owner: str, key: str, value: float, norm: str) -> None:
+    """A step or budget (``eps``, ``alpha``) must be >= 0 and, under L∞,
+    on the [0, 1] pixel scale (ValueError naming the key and the fix)."""
+    if not value >= 0:
+        raise ValueError(f'{owner}: {key} must be >= 0, got {value}')
+    if norm == 'linf' and value >= 1:
+        raise ValueError(
+            f'{owner}: {key}={value} is not in the [0, 1] pixel scale; '
+            f'write {key}={value:g} / 255 (= {value / 255:.5f}) for '
+            f'{value:g} grey levels')
+
+
 def eps_label(eps: float, norm: str = 'linf') -> str:
     """ε for names: L∞ ``8/255 → '8'``; L2/L1 radii as written
     (``0.5 → '0.5'``, ``12 → '12'``), as is an L∞ ε off the 1/255 grid."""
@@ -70,13 +82,7 @@ class BaseAttack(metaclass=ABCMeta):
         if norm not in self.norms:
             raise ValueError(f'{cls}: norm must be one of {self.norms}, got '
                              f'{norm!r}')
-        if not eps >= 0:
-            raise ValueError(f'{cls}: eps must be >= 0, got {eps}')
-        if norm == 'linf' and eps >= 1:
-            raise ValueError(
-                f'{cls}: eps={eps} is not in the [0, 1] pixel scale; write '
-                f'eps={eps:g} / 255 (= {eps / 255:.5f}) for {eps:g} grey '
-                'levels')
+        check_pixel_scale(cls, 'eps', eps, norm)
         self.eps = float(eps)
         self.norm = norm
         self.seed = int(seed)

@@ -69,8 +69,7 @@ class FGSMAttack(BaseAttack):
         super().__init__(eps=eps, norm=norm, seed=seed, name=name)
         if alpha is None:
             alpha = 1.25 * self.eps if random_start else self.eps
-        check_attack_args(type(self).__name__, self.eps, norm, alpha, 1, 1,
-                          loss)
+        check_attack_args(type(self).__name__, norm, alpha, 1, 1, loss)
         self.alpha = float(alpha)
         self.random_start = bool(random_start)
         self.loss = loss

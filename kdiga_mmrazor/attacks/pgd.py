@@ -20,7 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..registry import ATTACKS
-from .base import BaseAttack, eps_label
+from .base import BaseAttack, check_pixel_scale, eps_label
 
 LOSSES = ('ce', 'cw')
 
@@ -148,8 +148,8 @@ def pgd(model: nn.Module,
     return x_adv.detach()
 
 
-def check_attack_args(owner: str, eps: float, norm: str, alpha: float,
-                      steps: int, restarts: int, loss: str) -> None:
+def check_attack_args(owner: str, norm: str, alpha: float, steps: int,
+                      restarts: int, loss: str) -> None:
     """Build-time checks shared by PGD and FGSM (ValueError naming key)."""
     if loss not in LOSSES:
         raise ValueError(f'{owner}: loss must be one of {LOSSES}, got '
@@ -160,12 +160,7 @@ def check_attack_args(owner: str, eps: float, norm: str, alpha: float,
     if not (isinstance(restarts, int) and restarts >= 1):
         raise ValueError(f'{owner}: restarts must be an int >= 1, got '
                          f'{restarts!r}')
-    if not alpha >= 0:
-        raise ValueError(f'{owner}: alpha must be >= 0, got {alpha}')
-    if norm == 'linf' and alpha >= 1:
-        raise ValueError(
-            f'{owner}: alpha={alpha} is not in the [0, 1] pixel scale; '
-            f'write alpha={alpha:g} / 255 (= {alpha / 255:.5f})')
+    check_pixel_scale(owner, 'alpha', alpha, norm)
 
 
 @ATTACKS.register_module()
@@ -236,7 +231,7 @@ class PGDAttack(BaseAttack):
         super().__init__(eps=eps, norm=norm, seed=seed, name=name)
         if alpha is None and isinstance(steps, int) and steps >= 1:
             alpha = 2.5 * self.eps / steps
-        check_attack_args(type(self).__name__, self.eps, norm,
+        check_attack_args(type(self).__name__, norm,
                           0.0 if alpha is None else alpha, steps, restarts,
                           loss)
         if restarts > 1 and not random_start:
