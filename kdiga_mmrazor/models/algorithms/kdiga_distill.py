@@ -18,7 +18,6 @@ from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
-from ...utils.autograd_engine import input_gradient
 from ...utils.checkpoint import load_state_dict_checked
 from ...utils.fast_double_backward import FastDoubleBackward
 from ...utils.pixel_space import (
@@ -276,7 +275,7 @@ class KDIGADistill(SingleTeacherDistill):
                 if self.fast_double_backward else nullcontext())
         with kernel, fast:
             z_s = student(x_s)
-            g_s = input_gradient(
+            (g_s, ) = torch.autograd.grad(
                 summed_cross_entropy(z_s, target), x_s, create_graph=True)
         return z_s, g_s
 
