@@ -7,9 +7,9 @@
 # SingleTeacherDistill feeds both models the algorithm's preprocessed batch,
 # so this config normalises with the teacher's mean/std (the student trains
 # from scratch and adopts it; its own data_preprocessor says so, which keeps
-# a student exported by tools/export_student.py self-describing). For each
-# model with its own normalisation, and for KDIGA, use KDIGADistill
-# (configs/kdiga_*.py).
+# a student exported by tools/model_converters/export_student.py
+# self-describing). For each model with its own normalisation, and for
+# KDIGA, use KDIGADistill (configs/kdiga_*.py).
 # The teacher is loaded strictly through its backbone's init_cfg; MMRazor's
 # teacher_ckpt would load this bare checkpoint non-strictly (no key of it
 # matches 'backbone.*'), i.e. silently not at all.

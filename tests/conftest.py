@@ -1,6 +1,9 @@
-"""Shared fixtures: repository paths, the CIFAR-10 image folders, toy nets."""
+"""Shared fixtures and helpers: repository paths, the CIFAR-10 image
+folders, toy nets, free ports, loading a tool as a module."""
+import importlib.util
 import os
 import os.path as osp
+import socket
 
 import pytest
 import torch
@@ -14,6 +17,22 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CHECKPOINTS = osp.join(REPO, 'checkpoints')
 TEACHER_CKPT = osp.join(CHECKPOINTS, 'abcrown_resnet4b_linf2.pth')
 RESNET20_CKPT = osp.join(CHECKPOINTS, 'akamaster_resnet20.th')
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that is free right now."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def load_tool(relpath: str, name: str):
+    """A script under ``tools/`` imported as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name,
+                                                  osp.join(REPO, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope='session')

@@ -26,23 +26,20 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.logging import print_log
+from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
+from kdiga_mmrazor.checkpoint import load_state_dict_checked
 from kdiga_mmrazor.compat import cpu_ddp_cfg
+from kdiga_mmrazor.datasets.cifar10_folder import ENV_VAR, use_cifar10_folder
 from kdiga_mmrazor.evaluation import (
     RobustValLoop,
-    markdown_table,
-    write_results,
+    apply_robust_options,
+    report_results,
 )
-from kdiga_mmrazor.evaluation.loops.loop_args import build_attack
-from kdiga_mmrazor.utils import load_state_dict_checked, unwrap_model
-from kdiga_mmrazor.utils.cifar10_folder import ENV_VAR, use_cifar10_folder
-
-ROBUST_LOOPS = ('RobustTestLoop', 'RobustValLoop')
+from kdiga_mmrazor.utils import unwrap_model
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -95,59 +92,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def _is_robust(loop_cfg) -> bool:
-    return isinstance(loop_cfg, dict) and loop_cfg.get('type') in ROBUST_LOOPS
-
-
-def robust_config(cfg: Config, args: argparse.Namespace) -> Config:
-    """Apply ``--robust``, ``--num-samples``, ``--attacks`` and
-    ``--evaluate-teacher`` to ``cfg.test_cfg``."""
-    wants = (args.num_samples is not None or args.attacks
-             or args.evaluate_teacher)
-    if args.robust:
-        if isinstance(args.robust, str):
-            robust_eval = Config.fromfile(args.robust).get('robust_eval')
-            where = args.robust
-        else:
-            robust_eval = cfg.get('robust_eval')
-            where = args.config
-        if robust_eval is None and not _is_robust(cfg.get('test_cfg')):
-            raise ValueError(
-                f'tools/test.py --robust: {where} defines no robust_eval; '
-                "add e.g. './_base_/robust_eval/cifar10_linf_8.py' to its "
-                '_base_, or pass --robust '
-                'configs/_base_/robust_eval/cifar10_linf_8.py')
-        if robust_eval is not None:
-            cfg.test_cfg = ConfigDict(type='RobustTestLoop', **robust_eval)
-    elif wants and not _is_robust(cfg.get('test_cfg')):
-        raise ValueError(
-            'tools/test.py: --num-samples, --attacks and --evaluate-teacher '
-            'need a robust test loop; add --robust')
-    if not _is_robust(cfg.get('test_cfg')):
-        return cfg
-    if args.num_samples is not None:
-        cfg.test_cfg.num_samples = args.num_samples
-    if args.evaluate_teacher:
-        cfg.test_cfg.evaluate_teacher = True
-    if args.attacks:
-        attacks = list(cfg.test_cfg.get('attacks', []))
-        names = [
-            build_attack(a, 'tools/test.py --attacks').name
-            for a in attacks
-        ]
-        unknown = [n for n in args.attacks if n not in names]
-        if unknown:
-            raise ValueError(f'tools/test.py --attacks: {unknown} not among '
-                             f'the configured attacks {names}')
-        cfg.test_cfg.attacks = [
-            a for a, n in zip(attacks, names) if n in args.attacks
-        ]
-    # an ETA line per batch: robust batches take minutes
-    if cfg.get('default_hooks', {}).get('logger') is not None:
-        cfg.default_hooks.logger.interval = 1
-    return cfg
-
-
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge the command line into the config."""
     cfg.launcher = args.launcher
@@ -159,31 +103,17 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     # Loaded strictly below, not by the runner's non-strict load_from.
     cfg.load_from = None
     cfg.resume = False
-    cfg = robust_config(cfg, args)
+    cfg = apply_robust_options(
+        cfg,
+        robust=args.robust,
+        num_samples=args.num_samples,
+        attacks=args.attacks,
+        evaluate_teacher=args.evaluate_teacher)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if os.environ.get(ENV_VAR):
         cfg = use_cifar10_folder(cfg, os.environ[ENV_VAR])
     return cpu_ddp_cfg(cfg)
-
-
-def report_robust(runner: Runner, args: argparse.Namespace,
-                  sha256: str) -> None:
-    """Log the robust table and write it (with its record) to the work
-    dir."""
-    loop = runner.test_loop
-    record = loop.result_record(args.model_name)
-    record.update(
-        config=args.config,
-        checkpoint=dict(path=args.checkpoint, sha256=sha256))
-    if runner.rank != 0:
-        return
-    paths = write_results(record, runner.work_dir)
-    print_log(
-        'Robust evaluation (accuracy in %):\n' +
-        markdown_table(record['rows']) + f'written to {paths["md"]}, '
-        f'{paths["json"]} and {paths["csv"]}',
-        logger='current')
 
 
 def main(argv=None) -> None:
@@ -200,8 +130,12 @@ def main(argv=None) -> None:
         prefixes=('', 'backbone.'),
         hint='is it a checkpoint of this config\'s model?')
     metrics = runner.test()
-    if isinstance(runner.test_loop, RobustValLoop):
-        report_robust(runner, args, sha256)
+    if isinstance(runner.test_loop, RobustValLoop) and runner.rank == 0:
+        record = runner.test_loop.result_record(args.model_name)
+        record.update(
+            config=args.config,
+            checkpoint=dict(path=args.checkpoint, sha256=sha256))
+        report_results(record, runner.work_dir)
     if args.out:
         import json
         with open(args.out, 'w') as f:

@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
 from kdiga_mmrazor.compat import cpu_ddp_cfg
-from kdiga_mmrazor.utils.cifar10_folder import ENV_VAR, use_cifar10_folder
+from kdiga_mmrazor.datasets.cifar10_folder import ENV_VAR, use_cifar10_folder
 
 
 def parse_args() -> argparse.Namespace:

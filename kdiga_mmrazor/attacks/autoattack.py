@@ -20,6 +20,7 @@ where we differ from calling it by hand:
   whose output depends on the batch, or is random).
 """
 import logging
+import math
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence
 
@@ -254,6 +255,12 @@ class AutoAttack(BaseAttack):
             if value is not None:
                 tag += f'-{prefix}{value}'
         return f'{tag}_{self.norm}_{eps_label(self.eps, self.norm)}'
+
+    @property
+    def strength(self) -> Optional[float]:
+        """``standard`` and ``plus`` rank above every PGD (infinite); a
+        custom or ``rand`` run is not compared."""
+        return math.inf if self.version in ('standard', 'plus') else None
 
     def settings(self) -> Dict:
         targets = self._targets_used or self.n_target_classes or {

@@ -12,11 +12,12 @@ both are restored afterwards. Randomness comes from a generator seeded by
 ``seed``, so the same attack on the same batch gives the same images.
 """
 from abc import ABCMeta, abstractmethod
-from contextlib import contextmanager
-from typing import Dict, Iterator, Optional
+from typing import Dict, Optional
 
 import torch
 from torch import nn
+
+from ..utils.frozen_eval import frozen_eval
 
 NORMS = ('linf', 'l2', 'l1')
 
@@ -40,23 +41,6 @@ def eps_label(eps: float, norm: str = 'linf') -> str:
     if norm == 'linf' and abs(in_255 - round(in_255)) < 1e-6:
         return str(int(round(in_255)))
     return f'{eps:g}'
-
-
-@contextmanager
-def frozen_eval(model: nn.Module) -> Iterator[nn.Module]:
-    """Eval mode and frozen parameters for the duration; both restored."""
-    training = {m: m.training for m in model.modules()}
-    grads = {p: p.requires_grad for p in model.parameters()}
-    model.eval()
-    for p in grads:
-        p.requires_grad_(False)
-    try:
-        yield model
-    finally:
-        for m, mode in training.items():
-            m.train(mode)
-        for p, flag in grads.items():
-            p.requires_grad_(flag)
 
 
 class BaseAttack(metaclass=ABCMeta):
@@ -96,6 +80,14 @@ class BaseAttack(metaclass=ABCMeta):
     @property
     def name(self) -> str:
         return self._name or self.default_name()
+
+    @property
+    def strength(self) -> Optional[float]:
+        """How strong the attack is against attacks of the same norm and
+        ε, for the sanity checks (only the order matters): FGSM 1, PGD
+        ``steps × restarts``, AutoAttack ``standard``/``plus`` infinite.
+        None (the default) means "not compared"."""
+        return None
 
     def settings(self) -> Dict:
         """Every setting that determines the result (for result JSON)."""

@@ -79,6 +79,11 @@ class FGSMAttack(BaseAttack):
         tag += 'rs' if self.random_start else ''
         return f'{tag}_{self.norm}_{eps_label(self.eps, self.norm)}'
 
+    @property
+    def strength(self) -> float:
+        """One gradient step: the weakest iterative-attack baseline."""
+        return 1.0
+
     def settings(self) -> Dict:
         return dict(
             super().settings(),

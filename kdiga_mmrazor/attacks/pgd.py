@@ -253,6 +253,11 @@ class PGDAttack(BaseAttack):
             tag += f'x{self.restarts}'
         return f'{tag}_{self.norm}_{eps_label(self.eps, self.norm)}'
 
+    @property
+    def strength(self) -> float:
+        """``steps × restarts`` gradient steps."""
+        return float(self.steps * self.restarts)
+
     def settings(self) -> Dict:
         return dict(
             super().settings(),

@@ -1,4 +1,5 @@
-"""Robust evaluation: loops, metrics, diagnostics, sanity checks, tables.
+"""Robust evaluation: the Runner-free evaluator, loops, metrics,
+diagnostics, sanity checks, result tables.
 
 Importing registers ``RobustValLoop``/``RobustTestLoop`` in MMEngine's root
 ``LOOPS`` and ``RobustAccuracy``/``RobustDiagnostics`` in its root
@@ -13,20 +14,24 @@ from .diagnostics import (
 )
 from .loops import RobustTestLoop, RobustValLoop
 from .metrics import RobustAccuracy, RobustDiagnostics
+from .robust_evaluator import RobustEvaluator, batch_targets
+from .robust_test_options import apply_robust_options, is_robust_loop
 from .sanity_checks import RobustSanityChecks, attack_strength
 from .subset import IndexedSubset, select_subset
 from .tables import (
     collect_versions,
     markdown_table,
     read_results,
+    report_results,
     write_results,
 )
 
 __all__ = [
     'IndexedSubset', 'RobustAccuracy', 'RobustDiagnostics',
-    'RobustSanityChecks', 'RobustTestLoop', 'RobustValLoop',
-    'attack_strength', 'collect_versions', 'first_order_bound',
-    'gradient_misalignment', 'input_gradient', 'local_linearity',
-    'markdown_table', 'read_results', 'select_subset', 'transfer_bound',
-    'write_results'
+    'RobustEvaluator', 'RobustSanityChecks', 'RobustTestLoop',
+    'RobustValLoop', 'apply_robust_options', 'attack_strength',
+    'batch_targets', 'collect_versions', 'first_order_bound',
+    'gradient_misalignment', 'input_gradient', 'is_robust_loop',
+    'local_linearity', 'markdown_table', 'read_results', 'report_results',
+    'select_subset', 'transfer_bound', 'write_results'
 ]

@@ -14,7 +14,6 @@ can underflow to a zero gradient in float32), and the comparisons of
 attacks use the metrics of the whole evaluation.
 """
 import logging
-import math
 from typing import Dict, Iterable, Optional, Sequence, Set, Tuple
 
 import torch
@@ -28,19 +27,8 @@ AUTOATTACK = ('AutoAttack, fra31/auto-attack autoattack/checks.py and '
 
 
 def attack_strength(attack) -> Optional[float]:
-    """How strong an attack is against attacks of the same norm and ε.
-
-    FGSM 1, PGD ``steps × restarts``, AutoAttack ``standard``/``plus``
-    infinite; any other attack its ``strength`` attribute, or None (not
-    compared). Only the order matters.
-    """
-    from ..attacks import AutoAttack, FGSMAttack, PGDAttack
-    if isinstance(attack, FGSMAttack):
-        return 1.0
-    if isinstance(attack, PGDAttack):
-        return float(attack.steps * attack.restarts)
-    if isinstance(attack, AutoAttack):
-        return math.inf if attack.version in ('standard', 'plus') else None
+    """The attack's own ``strength`` (see :attr:`BaseAttack.strength`), or
+    None when it states none (not compared)."""
     strength = getattr(attack, 'strength', None)
     return None if strength is None else float(strength)
 

@@ -1,7 +1,7 @@
 """Robust-evaluation result tables: Markdown, JSON and CSV.
 
 A *record* is what one robust evaluation knows about itself (see
-:meth:`RobustValLoop.result_record`): the metrics, one row per evaluated
+:meth:`RobustEvaluator.record`): the metrics, one row per evaluated
 model, the attack and subset settings, the library versions and, added by
 ``tools/test.py``, the checkpoint's path and sha256. Tables are written
 from the metrics of the record, never recomputed; ``tools/analysis/
@@ -15,6 +15,8 @@ import os.path as osp
 import platform
 from importlib import metadata
 from typing import Dict, List, Optional, Sequence
+
+from mmengine.logging import print_log
 
 RESULT_STEM = 'robust_results'
 # distribution names of the libraries a number depends on
@@ -147,6 +149,20 @@ def write_results(record: Dict,
         f.write(csv_table(record['rows']))
     with open(paths['md'], 'w') as f:
         f.write(markdown_table(record['rows']))
+    return paths
+
+
+def report_results(record: Dict,
+                   out_dir: str,
+                   stem: str = RESULT_STEM) -> Dict[str, str]:
+    """Log the record's table as Markdown and write it (with the record)
+    by :func:`write_results`; returns the paths written."""
+    paths = write_results(record, out_dir, stem)
+    print_log(
+        'Robust evaluation (accuracy in %):\n' +
+        markdown_table(record['rows']) + f'written to {paths["md"]}, '
+        f'{paths["json"]} and {paths["csv"]}',
+        logger='current')
     return paths
 
 

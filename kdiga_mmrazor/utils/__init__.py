@@ -1,9 +1,13 @@
-from .checkpoint import (
-    extract_state_dict,
-    init_weights_checked,
-    load_state_dict_checked,
-)
+"""The input convention every robust component shares, and model views.
+
+* :mod:`.pixel_space`: images in ``[0, 1]`` before normalisation; a model
+  wrapped as ``x ↦ logits`` with its own normalisation inside.
+* :mod:`.frozen_eval`: eval mode and frozen parameters for the duration of
+  an attack, restored afterwards.
+"""
+from .frozen_eval import frozen_eval
 from .pixel_space import (
+    PIXEL_SCALE,
     PixelNormalize,
     PixelSpaceClassifier,
     as_pixel_classifier,
@@ -13,7 +17,7 @@ from .pixel_space import (
 )
 
 __all__ = [
-    'PixelNormalize', 'PixelSpaceClassifier', 'as_pixel_classifier',
-    'extract_state_dict', 'init_weights_checked', 'load_state_dict_checked',
-    'normalization_disabled', 'pixels_from_batch', 'unwrap_model'
+    'PIXEL_SCALE', 'PixelNormalize', 'PixelSpaceClassifier',
+    'as_pixel_classifier', 'frozen_eval', 'normalization_disabled',
+    'pixels_from_batch', 'unwrap_model'
 ]

@@ -22,6 +22,15 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+def margin(model: nn.Module, x: torch.Tensor,
+           y: torch.Tensor) -> torch.Tensor:
+    """``z_y − z_j`` of a 2-class model (``j = 1 − y``)."""
+    with torch.no_grad():
+        z = model(x)
+    return z.gather(1, y[:, None]).squeeze(1) - z.gather(
+        1, (1 - y)[:, None]).squeeze(1)
+
+
 def _linear_model(weight: torch.Tensor, bias: torch.Tensor) -> nn.Module:
     """``z = W flatten(x) + b`` with the given ``W`` (K×48) and ``b``."""
     model = nn.Sequential(nn.Flatten(), nn.Linear(DIM, weight.shape[0]))

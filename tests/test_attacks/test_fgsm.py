@@ -6,12 +6,7 @@ import torch
 from kdiga_mmrazor.attacks import FGSMAttack
 from kdiga_mmrazor.registry import ATTACKS
 
-
-def _margin(model, x, y):
-    with torch.no_grad():
-        z = model(x)
-    return z.gather(1, y[:, None]).squeeze(1) - z.gather(
-        1, (1 - y)[:, None]).squeeze(1)
+from .conftest import margin
 
 
 @pytest.mark.parametrize('loss', ['ce', 'cw'])
@@ -25,9 +20,9 @@ def test_margin_drop_is_eps_times_l1_norm_on_linear_model(
     x_adv = ATTACKS.build(dict(type='FGSMAttack', eps=eps,
                                loss=loss))(model, x, y)
     w = model[1].weight.detach()
-    expected = _margin(model, x, y) - eps * (w[y] - w[1 - y]).abs().sum(1)
+    expected = margin(model, x, y) - eps * (w[y] - w[1 - y]).abs().sum(1)
     torch.testing.assert_close(
-        _margin(model, x_adv, y), expected, rtol=0, atol=1e-4)
+        margin(model, x_adv, y), expected, rtol=0, atol=1e-4)
 
 
 @pytest.mark.parametrize('random_start', [False, True])

@@ -7,13 +7,7 @@ from torch.nn import functional as F
 from kdiga_mmrazor.attacks import PGDAttack
 from kdiga_mmrazor.registry import ATTACKS
 
-
-def _margin(model, x, y):
-    """``z_y − z_j`` of a 2-class model (``j = 1 − y``)."""
-    with torch.no_grad():
-        z = model(x)
-    return z.gather(1, y[:, None]).squeeze(1) - z.gather(
-        1, (1 - y)[:, None]).squeeze(1)
+from .conftest import margin
 
 
 def _w_diff(model, y):
@@ -31,9 +25,9 @@ def test_linf_margin_drop_is_eps_times_l1_norm_on_linear_model(
     eps = 0.01
     attack = ATTACKS.build(dict(type='PGDAttack', eps=eps, loss=loss))
     x_adv = attack(model, x, y)
-    expected = _margin(model, x, y) - eps * _w_diff(model, y).abs().sum(1)
+    expected = margin(model, x, y) - eps * _w_diff(model, y).abs().sum(1)
     torch.testing.assert_close(
-        _margin(model, x_adv, y), expected, rtol=0, atol=1e-4)
+        margin(model, x_adv, y), expected, rtol=0, atol=1e-4)
 
 
 def test_l2_margin_drop_is_eps_times_l2_norm_on_linear_model(
@@ -45,9 +39,9 @@ def test_l2_margin_drop_is_eps_times_l2_norm_on_linear_model(
     eps = 0.05
     attack = PGDAttack(eps=eps, norm='l2', random_start=False)
     x_adv = attack(model, x, y)
-    expected = _margin(model, x, y) - eps * _w_diff(model, y).norm(dim=1)
+    expected = margin(model, x, y) - eps * _w_diff(model, y).norm(dim=1)
     torch.testing.assert_close(
-        _margin(model, x_adv, y), expected, rtol=0, atol=1e-4)
+        margin(model, x_adv, y), expected, rtol=0, atol=1e-4)
 
 
 def test_l2_random_start_converges_to_the_worst_case(two_class_linear):
@@ -58,7 +52,7 @@ def test_l2_random_start_converges_to_the_worst_case(two_class_linear):
     model, x, y = two_class_linear
     eps = 0.05
     attack = PGDAttack(eps=eps, norm='l2', alpha=eps, steps=20)
-    drop = _margin(model, x, y) - _margin(model, attack(model, x, y), y)
+    drop = margin(model, x, y) - margin(model, attack(model, x, y), y)
     torch.testing.assert_close(
         drop, eps * _w_diff(model, y).norm(dim=1), rtol=1e-4, atol=1e-5)
 

@@ -35,6 +35,7 @@ from torch.utils.data import Dataset
 import kdiga_mmrazor  # noqa: F401  (compat layer, attacks)
 import kdiga_mmrazor.evaluation  # noqa: F401  (registers loops, metrics)
 from kdiga_mmrazor.attacks import BaseAttack
+from kdiga_mmrazor.evaluation.tables import metrics_to_rows
 from kdiga_mmrazor.registry import ATTACKS
 
 LEVELS = (0.2, 0.5, 0.8)
@@ -207,3 +208,20 @@ def make_runner(tmp_path):
     yield make
     import logging
     logging.shutdown()
+
+
+def robust_record(name, clean, accs):
+    """A result record of PGD-20 L∞ accuracies ``[(eps_in_255, acc)]``."""
+    metrics = {'robust/clean_acc': clean}
+    attacks = []
+    for eps, acc in accs:
+        attack = f'pgd20_linf_{eps}'
+        metrics[f'robust/{attack}/acc'] = acc
+        attacks.append(
+            dict(type='PGDAttack', name=attack, norm='linf',
+                 eps=eps / 255))
+    return dict(
+        model=name,
+        metrics=metrics,
+        rows=metrics_to_rows(metrics, name, {'student': 'robust'}),
+        attacks=attacks)

@@ -30,7 +30,7 @@ def _run(make_runner, backbone, attacks, dataset=None, **loop_kwargs):
         dataset=dataset,
         test_cfg=dict(type='RobustTestLoop', attacks=attacks, **loop_kwargs))
     metrics = runner.test()
-    return metrics, runner.test_loop.sanity.warned
+    return metrics, runner.test_loop.robust.sanity.warned
 
 
 def _checks(warned):

@@ -1,17 +1,10 @@
 """Multi-process DDP through MMEngine's launcher: torchrun, 2 CPU ranks."""
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
-from ..conftest import REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+from ..conftest import REPO, free_port
 
 
 def test_kdiga_trains_with_torchrun_two_processes_on_gloo(
@@ -19,7 +12,7 @@ def test_kdiga_trains_with_torchrun_two_processes_on_gloo(
     env = dict(os.environ, KDIGA_CIFAR10_FOLDER=cifar10_folder)
     cmd = [
         sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        f'--master_port={_free_port()}', 'tools/train.py',
+        f'--master_port={free_port()}', 'tools/train.py',
         'configs/kdiga_resnet4b_resnet20_cifar10.py', '--launcher',
         'pytorch', '--work-dir',
         str(tmp_path), '--cfg-options', 'train_cfg.max_iters=2',

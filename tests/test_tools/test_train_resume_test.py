@@ -78,14 +78,22 @@ def test_resume_continues_under_weights_only(trained, cifar10_folder):
 
 def test_test_tool_reports_accuracy_of_trained_checkpoint(
         trained, cifar10_folder):
-    work_dir, _ = trained
+    """tools/test.py on iter_4.pth over the 64 validation images gives
+    exactly the accuracies that validation printed at iteration 4 (same
+    weights, same images; clean predictions are deterministic)."""
+    work_dir, train_log = trained
     log = run_tool([
         'tools/test.py', KD_CONFIG,
         osp.join(work_dir, 'iter_4.pth'), '--work-dir', work_dir,
-        '--num-samples', '20', '--attacks', 'pgd20_linf_2',
-        '--cfg-options', 'test_dataloader.num_workers=0'
+        '--attacks', 'pgd20_linf_2', '--cfg-options',
+        'test_dataloader.num_workers=0', 'test_dataloader.dataset.indices=64',
+        'test_cfg.num_samples=None', 'test_cfg.attacks.0.steps=1'
     ], cifar10_folder)
-    assert 0 <= top1(log) <= 100
+    assert top1(log) == top1(train_log)
+    for key in ('robust/clean_acc', 'teacher/robust/clean_acc'):
+        tested = re.findall(rf'\s{key}: ([\d.]+)', log)
+        validated = re.findall(rf'\s{key}: ([\d.]+)', train_log)
+        assert tested and validated and tested[-1] == validated[-1], key
     assert osp.isfile(osp.join(work_dir, 'robust_results.json'))
 
 
@@ -94,7 +102,7 @@ def test_exported_student_loads_into_plain_mmpretrain_model(
     work_dir, _ = trained
     student = osp.join(work_dir, 'student.pth')
     run_tool([
-        'tools/export_student.py',
+        'tools/model_converters/export_student.py',
         osp.join(work_dir, 'iter_4.pth'), student
     ], cifar10_folder)
     from mmengine.config import Config
@@ -115,7 +123,7 @@ def test_crafted_checkpoint_is_refused_on_resume_and_load_from(
     marker = tmp_path / 'code_ran'
     crafted = tmp_path / 'crafted.pth'
     state = torch.load(osp.join(work_dir, 'iter_4.pth'), weights_only=True)
-    from ..test_compat.test_safe_checkpoint import CodeOnLoad
+    from ..test_checkpoint.test_safe_load import CodeOnLoad
     state['meta']['payload'] = CodeOnLoad(str(marker))
     torch.save(state, crafted)
     for flags in (['--resume', str(crafted)],

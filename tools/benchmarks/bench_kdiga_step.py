@@ -33,7 +33,7 @@ from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
 
 import kdiga_mmrazor  # noqa: F401
-from kdiga_mmrazor.utils.sdpa import sdpa_math_kernel
+from kdiga_mmrazor.ops import sdpa_math_kernel
 
 
 class PeakMemory:

@@ -150,11 +150,11 @@ def main():
         results = {}
 
         def run_loop(bare: bool = False):
-            evaluator, sanity = loop.run_evaluator, loop.sanity
+            evaluator, sanity = loop.run_evaluator, loop.robust.sanity
             if bare:
-                loop.run_evaluator, loop.sanity = False, None
+                loop.run_evaluator, loop.robust.sanity = False, None
             metrics = loop.run()
-            loop.run_evaluator, loop.sanity = evaluator, sanity
+            loop.run_evaluator, loop.robust.sanity = evaluator, sanity
             results['loop'] = metrics[f'robust/{loop.attacks[0].name}/acc']
 
         def run_plain():

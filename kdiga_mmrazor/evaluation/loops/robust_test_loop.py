@@ -1,4 +1,6 @@
 """Testing under attack: :class:`RobustValLoop` with the test hooks."""
+from typing import Dict
+
 from mmengine.registry import LOOPS
 
 from .robust_val_loop import RobustValLoop
@@ -11,9 +13,9 @@ class RobustTestLoop(RobustValLoop):
     Same arguments, metrics and behaviour; it calls the test hooks
     (``before_test``, ``before_test_epoch``, ``before_test_iter``/
     ``after_test_iter``, ``after_test_epoch(metrics)``, ``after_test``, as
-    MMEngine's ``TestLoop.run``) and the model's ``test_step``.
-    ``tools/test.py`` writes its :meth:`result_record` as Markdown, JSON
-    and CSV into the work dir.
+    MMEngine's ``TestLoop.run``), the model's ``test_step``, and logs its
+    losses under ``test/``. ``tools/test.py`` writes its
+    :meth:`result_record` as Markdown, JSON and CSV into the work dir.
 
     Example:
         >>> # in a config whose _base_ has
@@ -21,3 +23,22 @@ class RobustTestLoop(RobustValLoop):
         >>> test_cfg = dict(type='RobustTestLoop', **_base_.robust_eval)
     """
     stage = 'test'
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.test_loss: Dict = {}
+
+    def call_hook(self, event: str, **kwargs) -> None:
+        """``before`` → ``before_test``, ``after_iter`` →
+        ``after_test_iter``, ..."""
+        when, _, what = event.partition('_')
+        self.runner.call_hook(
+            f'{when}_test' + (f'_{what}' if what else ''), **kwargs)
+
+    def model_step(self, data_batch: Dict) -> list:
+        """The model's ``test_step``."""
+        return self.runner.model.test_step(data_batch)
+
+    @property
+    def loss_buffer(self) -> dict:
+        return self.test_loss

@@ -18,14 +18,13 @@ from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
-from ...utils.checkpoint import load_state_dict_checked
-from ...utils.fast_double_backward import FastDoubleBackward
+from ...checkpoint import load_state_dict_checked
+from ...ops.double_backward import FastDoubleBackward, sdpa_math_kernel
 from ...utils.pixel_space import (
     PIXEL_SCALE,
     PixelNormalize,
     PixelSpaceClassifier,
 )
-from ...utils.sdpa import sdpa_math_kernel
 
 PIXEL_RANGE_TOLERANCE = 1e-3
 
@@ -125,13 +124,15 @@ class KDIGADistill(SingleTeacherDistill):
             input gradient is needed. Defaults to True.
         fast_double_backward (bool): Build the student's convolutions,
             training-mode BatchNorms, LayerNorms and GELUs with closed-form
-            double backwards (``kdiga_mmrazor.utils.fast_double_backward``;
+            double backwards (``kdiga_mmrazor.ops.double_backward``;
             same numbers, about 30% off a ResNet-20 step on CPU). Defaults
             to True.
         calculate_student_loss (bool): Add the student's own task loss.
             Defaults to True.
         **kwargs: ``architecture`` (the student), ``data_preprocessor``,
-            ``init_cfg``; ``teacher_trainable=True`` is refused.
+            ``init_cfg``; ``teacher_trainable=True`` and
+            ``teacher_norm_eval=False`` are refused (the teacher is frozen
+            and wholly in eval mode).
 
     Example:
         >>> model = dict(
@@ -157,7 +158,11 @@ class KDIGADistill(SingleTeacherDistill):
         if kwargs.pop('teacher_trainable', False):
             raise ValueError('KDIGADistill: model.teacher_trainable=True is '
                              'not supported: the teacher is frozen')
-        kwargs.pop('teacher_norm_eval', None)  # always fully eval
+        if not kwargs.pop('teacher_norm_eval', True):
+            raise ValueError(
+                'KDIGADistill: model.teacher_norm_eval=False is not '
+                'supported: the whole teacher is always in eval mode (its '
+                'BatchNorm statistics never move); remove the key')
         super().__init__(
             distiller=distiller,
             teacher=teacher,

@@ -14,7 +14,7 @@ from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from ...utils.checkpoint import init_weights_checked
+from ...checkpoint import init_weights_checked
 
 
 class ResNet4bBlock(nn.Module):

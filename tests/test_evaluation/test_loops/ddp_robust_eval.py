@@ -1,5 +1,5 @@
 """Helper of ``test_robust_test_loop.py`` (not a test): a RobustTestLoop
-under DDP on CPU (gloo), ``python ddp_robust_eval.py OUT WORLD_SIZE``.
+under DDP on CPU (gloo), ``python ddp_robust_eval.py OUT WORLD_SIZE PORT``.
 
 Each rank writes ``OUT/rank{r}.json`` with its metrics and the dataset
 indices it evaluated.
@@ -7,7 +7,6 @@ indices it evaluated.
 import json
 import os
 import os.path as osp
-import socket
 import sys
 
 import torch
@@ -15,12 +14,6 @@ import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def worker(rank: int, world_size: int, port: int, out: str) -> None:
@@ -72,9 +65,8 @@ def worker(rank: int, world_size: int, port: int, out: str) -> None:
 
 
 if __name__ == '__main__':
-    out, world_size = sys.argv[1], int(sys.argv[2])
+    out, world_size, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     os.makedirs(out, exist_ok=True)
-    port = _free_port()
     if world_size == 1:
         worker(0, 1, port, out)
     else:

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from ...conftest import free_port
 from .test_robust_val_loop import MISLABELLED, SHIFT, RecordingHook
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -64,7 +65,8 @@ def _run_ddp_script(tmp_path, world_size):
         sys.executable,
         osp.join(HERE, 'ddp_robust_eval.py'),
         str(out),
-        str(world_size)
+        str(world_size),
+        str(free_port())
     ],
                           env=env,
                           capture_output=True,

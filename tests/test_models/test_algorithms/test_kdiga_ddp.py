@@ -5,21 +5,15 @@ DDP-synchronised student gradient must equal the single-process one (the
 toy student has no BatchNorm, whose batch statistics would differ).
 """
 import os.path as osp
-import socket
 import subprocess
 import sys
 
 import torch
 
+from ...conftest import free_port
 from .kdiga_ddp_case import batch, model, student_grads, total
 
 SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'ddp_kdiga_grads.py')
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def test_ddp_gradients_equal_single_process_full_batch(tmp_path):
@@ -27,7 +21,7 @@ def test_ddp_gradients_equal_single_process_full_batch(tmp_path):
     run = subprocess.run(
         [
             sys.executable, '-m', 'torch.distributed.run',
-            '--nproc_per_node=2', f'--master_port={_free_port()}', SCRIPT,
+            '--nproc_per_node=2', f'--master_port={free_port()}', SCRIPT,
             out
         ],
         capture_output=True,

@@ -1,23 +1,12 @@
 """The robustness-library converter gives torchvision's outputs exactly."""
-import importlib.util
-import os.path as osp
-
 import torch
 import torchvision
 from mmpretrain.registry import MODELS
 
-from kdiga_mmrazor.utils import load_state_dict_checked
-
-from ...conftest import REPO
-
-
-def _converter():
-    path = osp.join(REPO, 'tools', 'model_converters',
-                    'robustness_resnet_to_mmpretrain.py')
-    spec = importlib.util.spec_from_file_location('converter', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from kdiga_mmrazor.checkpoint import (
+    convert_robustness_resnet,
+    load_state_dict_checked,
+)
 
 
 def test_converted_resnet_matches_torchvision(tmp_path):
@@ -35,7 +24,7 @@ def test_converted_resnet_matches_torchvision(tmp_path):
             **attacker_keys, 'module.normalizer.new_mean': torch.zeros(3, 1, 1)
         },
         epoch=90)
-    converted = _converter().convert(robustness)
+    converted = convert_robustness_resnet(robustness)
     path = tmp_path / 'converted.pth'
     torch.save({'state_dict': converted}, path)
     model = MODELS.build(

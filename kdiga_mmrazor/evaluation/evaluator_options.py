@@ -1,25 +1,14 @@
-"""Build-time checks of the robust loops' arguments (errors name the key)."""
+"""Build-time checks of the robust evaluator's options (errors name the
+key): sanity checks and diagnostics."""
 from typing import Dict, Optional, Tuple, Union
 
-from ...registry import ATTACKS
-from ..sanity_checks import RobustSanityChecks
+from ..attacks.builder import build_attack
+from .sanity_checks import RobustSanityChecks
 
 DIAGNOSTIC_KEYS = ('eps', 'steps', 'alpha', 'seed', 'local_linearity',
                    'gradient_alignment')
 SANITY_KEYS = ('tolerance', 'zero_grad_fraction', 'random_tol', 'large_eps',
                'large_eps_max_acc', 'large_eps_attack')
-
-
-def build_attack(cfg, where: str):
-    """An attack from an ``ATTACKS`` config (built in its own scope, so no
-    search from the runner's default scope), or a built attack as is."""
-    if isinstance(cfg, dict):
-        return ATTACKS.build(dict(cfg, _scope_='kdiga_mmrazor'))
-    if not (hasattr(cfg, 'name') and callable(cfg)):
-        raise TypeError(
-            f"{where} entries must be ATTACKS configs (dict(type='PGDAttack',"
-            f' eps=8 / 255)) or attacks, got {type(cfg).__name__}')
-    return cfg
 
 
 def build_sanity_checks(

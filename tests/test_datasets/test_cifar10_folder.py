@@ -2,7 +2,7 @@
 import pytest
 from mmengine.config import Config
 
-from kdiga_mmrazor.utils.cifar10_folder import CLASSES, use_cifar10_folder
+from kdiga_mmrazor.datasets.cifar10_folder import CLASSES, use_cifar10_folder
 
 
 def _cfg():

@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from .batch_norm_double_backward import batch_norm_train
-from .conv_double_backward import conv_nd
-from .gelu_double_backward import gelu
-from .layer_norm_double_backward import layer_norm
+from .batch_norm import batch_norm_train
+from .conv import conv_nd
+from .gelu import gelu
+from .layer_norm import layer_norm
 
 _CONVS = {F.conv1d: 1, F.conv2d: 2, F.conv3d: 3}
 _FLOATS = (torch.float32, torch.float64)

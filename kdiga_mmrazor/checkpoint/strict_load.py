@@ -11,29 +11,11 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from ..compat.safe_checkpoint import file_sha256, safe_torch_load
+from .safe_load import file_sha256, safe_torch_load
+from .state_dict import extract_state_dict
 
 # Buffers that older checkpoints lack and that do not affect the outputs.
 OPTIONAL_KEY_SUFFIXES = ('num_batches_tracked', )
-
-
-def extract_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
-    """The weights of a checkpoint dict, ``module.`` prefixes stripped.
-
-    Accepts MMEngine checkpoints (``state_dict``), common third-party
-    layouts (``state_dict``, ``model``, ``net``) and a bare state dict.
-    """
-    if not isinstance(checkpoint, dict):
-        raise TypeError(
-            f'a checkpoint must be a dict, got {type(checkpoint).__name__}')
-    for key in ('state_dict', 'model', 'net'):
-        if isinstance(checkpoint.get(key), dict):
-            checkpoint = checkpoint[key]
-            break
-    return {
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in checkpoint.items() if isinstance(v, torch.Tensor)
-    }
 
 
 def _mismatch(model_keys: Dict[str, torch.Size],

@@ -19,7 +19,7 @@ from typing import Any, Optional, Tuple
 
 import torch
 
-from .autograd_engine import grad_needed, remember_tensor_inputs
+from .engine import grad_needed, remember_tensor_inputs
 
 Tensor = torch.Tensor
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -40,7 +40,7 @@ from typing import Any, Optional, Tuple
 
 import torch
 
-from .autograd_engine import refuse_third_order
+from .engine import refuse_third_order
 
 Tensor = torch.Tensor
 

@@ -37,11 +37,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 
-from .autograd_engine import (
-    grad_needed,
-    refuse_third_order,
-    remember_tensor_inputs,
-)
+from .engine import grad_needed, refuse_third_order, remember_tensor_inputs
 
 Tensor = torch.Tensor
 

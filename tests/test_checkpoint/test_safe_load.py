@@ -6,8 +6,11 @@ from mmengine.logging import MessageHub
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS
 
-from kdiga_mmrazor.compat import UnsafeCheckpointError, safe_torch_load
-from kdiga_mmrazor.utils import load_state_dict_checked
+from kdiga_mmrazor.checkpoint import (
+    UnsafeCheckpointError,
+    load_state_dict_checked,
+    safe_torch_load,
+)
 
 
 class CodeOnLoad:

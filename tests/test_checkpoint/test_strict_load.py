@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from kdiga_mmrazor.utils import extract_state_dict, load_state_dict_checked
+from kdiga_mmrazor.checkpoint import load_state_dict_checked
 
 
 def _save(tmp_path, state_dict, name='w.pth', wrap='state_dict'):
@@ -60,21 +60,30 @@ def test_shape_mismatch_is_refused(tmp_path):
 
 
 def test_num_batches_tracked_may_be_absent(tmp_path):
+    """Older checkpoints lack the BatchNorm counters: every other tensor
+    still loads, the counters keep their own value."""
+    torch.manual_seed(0)
+    source = MODELS.build(dict(type='CifarResNet'))
     weights = {
-        k: v
-        for k, v in MODELS.build(dict(type='CifarResNet')).state_dict().items()
+        k: v + 1 if v.is_floating_point() else v
+        for k, v in source.state_dict().items()
         if not k.endswith('num_batches_tracked')
     }
-    load_state_dict_checked(
-        MODELS.build(dict(type='CifarResNet')),
-        _save(tmp_path, weights),
-        who='test')
+    target = MODELS.build(dict(type='CifarResNet'))
+    load_state_dict_checked(target, _save(tmp_path, weights), who='test')
+    loaded = target.state_dict()
+    for key, value in weights.items():
+        torch.testing.assert_close(loaded[key], value, rtol=0, atol=0)
+    counters = [k for k in loaded if k.endswith('num_batches_tracked')]
+    assert counters and all(int(loaded[k]) == 0 for k in counters)
 
 
-def test_extract_state_dict_reads_common_layouts():
-    t = torch.ones(1)
-    assert extract_state_dict({'model': {'module.a': t}}) == {'a': t}
-    assert extract_state_dict({'net': {'a': t}, 'acc': 3}) == {'a': t}
-    assert extract_state_dict({'a': t, 'epoch': 3}) == {'a': t}
-    with pytest.raises(TypeError):
-        extract_state_dict([t])
+def test_a_counter_of_another_shape_is_still_refused(tmp_path):
+    """Optional means "may be missing", not "may be anything"."""
+    weights = MODELS.build(dict(type='CifarResNet')).state_dict()
+    counter = next(k for k in weights if k.endswith('num_batches_tracked'))
+    weights[counter] = torch.zeros(2, dtype=torch.long)
+    with pytest.raises(KeyError, match='shape mismatches'):
+        load_state_dict_checked(
+            MODELS.build(dict(type='CifarResNet')),
+            _save(tmp_path, weights), who='test')

@@ -27,7 +27,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
 
-from .autograd_engine import grad_needed, remember_tensor_inputs
+from .engine import grad_needed, remember_tensor_inputs
 
 Tensor = torch.Tensor
 IntOrSeq = Union[int, Sequence[int]]

@@ -1,0 +1,90 @@
+"""Several robust results side by side: one table, robust accuracy vs ε.
+
+Each record is what a robust test wrote (``robust_results.json``, see
+:func:`~kdiga_mmrazor.evaluation.tables.write_results`). :func:`gather_rows`
+joins their rows (one row per model and member), :func:`curves` turns them
+into robust accuracy against ε per model and attack family (clean accuracy
+at ε = 0), :func:`plot_curves` draws them, one panel per norm.
+"""
+import re
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+NORM_TITLES = {'linf': 'L∞', 'l2': 'L2', 'l1': 'L1'}
+
+
+def gather_rows(records: Sequence[Dict],
+                names: Optional[Sequence[str]] = None) -> List[Dict]:
+    """The rows of every record, relabelled with ``names`` (one per record;
+    a teacher row keeps its ``(teacher)`` suffix)."""
+    if names is not None and len(names) != len(records):
+        raise ValueError(
+            f'gather_robust_results: --names has {len(names)} labels for '
+            f'{len(records)} work dirs; give one per work dir')
+    rows = []
+    for k, record in enumerate(records):
+        for row in record['rows']:
+            row = dict(row)
+            if names is not None:
+                suffix = '' if row.get('member', 'student') == 'student' \
+                    else f" ({row['member']})"
+                row['model'] = names[k] + suffix
+            rows.append(row)
+    return rows
+
+
+def attack_family(settings: Dict) -> str:
+    """``pgd20_linf_8 → 'pgd20_linf'``: the name without its ε."""
+    return re.sub(r'_[^_]+$', '', settings['name'])
+
+
+def curves(records: Sequence[Dict],
+           names: Optional[Sequence[str]] = None) -> Dict:
+    """``{norm: {label: [(ε, acc), ...]}}`` with ``label = 'model
+    family'`` and the clean accuracy at ε = 0."""
+    out: Dict[str, Dict[str, List]] = OrderedDict()
+    rows = gather_rows(records, names)
+    i = 0
+    for record in records:
+        n = len(record['rows'])
+        record_rows, i = rows[i:i + n], i + n
+        for row in record_rows:
+            for settings in record['attacks']:
+                acc = row.get(f"{settings['name']}/acc")
+                if acc is None:
+                    continue
+                label = f"{row['model']} {attack_family(settings)}"
+                points = out.setdefault(settings['norm'], OrderedDict())
+                series = points.setdefault(label, [])
+                if not series and 'clean_acc' in row:
+                    series.append((0.0, row['clean_acc']))
+                series.append((float(settings['eps']), acc))
+    for norm in out.values():
+        for label in norm:
+            norm[label] = sorted(set(norm[label]))
+    return out
+
+
+def plot_curves(data: Dict, path: str) -> None:
+    """Robust accuracy vs ε (L∞ ε in /255), one panel per norm (PNG)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(
+        1, max(len(data), 1), figsize=(5.5 * max(len(data), 1), 4),
+        squeeze=False)
+    for ax, (norm, series) in zip(axes[0], data.items()):
+        scale = 255 if norm == 'linf' else 1
+        for label, points in series.items():
+            xs = [e * scale for e, _ in points]
+            ax.plot(xs, [a for _, a in points], marker='o', label=label)
+        title = NORM_TITLES.get(norm, norm)
+        ax.set_xlabel('ε (/255)' if norm == 'linf' else f'ε ({title})')
+        ax.set_ylabel('accuracy (%)')
+        ax.set_title(f'robust accuracy, {title}')
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize='small')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

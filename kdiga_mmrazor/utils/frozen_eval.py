@@ -1,0 +1,28 @@
+"""A model frozen for attacks and diagnostics, restored afterwards.
+
+Attacks and gradient diagnostics differentiate with respect to the input
+only: the model must be in eval mode (BatchNorm statistics never move,
+Dropout is off) and its parameters must not accumulate gradients. Both are
+restored exactly, module by module and parameter by parameter.
+"""
+from contextlib import contextmanager
+from typing import Iterator
+
+from torch import nn
+
+
+@contextmanager
+def frozen_eval(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode and frozen parameters for the duration; both restored."""
+    training = {m: m.training for m in model.modules()}
+    grads = {p: p.requires_grad for p in model.parameters()}
+    model.eval()
+    for p in grads:
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for m, mode in training.items():
+            m.train(mode)
+        for p, flag in grads.items():
+            p.requires_grad_(flag)
