@@ -111,8 +111,8 @@ def kdiga_model(student: dict, teacher: dict, gamma: float = 1.0,
     """configs/_base_/distill/kdiga.py with a student, a teacher and γ."""
     from mmengine.config import Config
     model = Config.fromfile(
-        osp.join(REPO, 'configs', '_base_', 'distill', 'kdiga.py')).model
-    model = model.to_dict()
+        osp.join(REPO, 'configs', '_base_', 'distill',
+                 'kdiga.py')).kdiga_distill.to_dict()
     model['distiller']['distill_losses']['loss_iga']['loss_weight'] = gamma
     model.update(architecture=student, teacher=teacher, **kwargs)
     return model

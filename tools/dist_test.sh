@@ -7,12 +7,5 @@ CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
 shift 3
-cd "$(dirname "$0")/.."
-PYTHONPATH="$(pwd):${PYTHONPATH:-}" \
-torchrun \
-    --nnodes="${NNODES:-1}" \
-    --node_rank="${NODE_RANK:-0}" \
-    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-    --nproc_per_node="$GPUS" \
-    --master_port="${PORT:-29500}" \
-    tools/test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"
+exec bash "$(dirname "$0")/dist_run.sh" tools/test.py "$GPUS" \
+    "$CONFIG" "$CHECKPOINT" "$@"

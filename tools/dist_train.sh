@@ -6,12 +6,4 @@ set -euo pipefail
 CONFIG=$1
 GPUS=$2
 shift 2
-cd "$(dirname "$0")/.."
-PYTHONPATH="$(pwd):${PYTHONPATH:-}" \
-torchrun \
-    --nnodes="${NNODES:-1}" \
-    --node_rank="${NODE_RANK:-0}" \
-    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-    --nproc_per_node="$GPUS" \
-    --master_port="${PORT:-29500}" \
-    tools/train.py "$CONFIG" --launcher pytorch "$@"
+exec bash "$(dirname "$0")/dist_run.sh" tools/train.py "$GPUS" "$CONFIG" "$@"

@@ -23,17 +23,12 @@ Example::
         --work-dir work_dirs/teacher_robust
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import Config
 
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
 from kdiga_mmrazor.checkpoint import load_state_dict_checked
-from kdiga_mmrazor.compat import cpu_ddp_cfg
-from kdiga_mmrazor.datasets.cifar10_folder import ENV_VAR, use_cifar10_folder
+from kdiga_mmrazor.engine import add_runner_args, build_runner, prepare_config
 from kdiga_mmrazor.evaluation import (
     RobustValLoop,
     apply_robust_options,
@@ -46,7 +41,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save logs and results')
     parser.add_argument(
         '--out', help='dump the metrics to this pickle-free JSON file')
     parser.add_argument(
@@ -76,53 +70,32 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--model-name',
         help='row label of the robust result table (default: the config '
         'file name)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_args(parser)
+    return parser.parse_args(argv)
 
 
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Merge the command line into the config."""
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    # Loaded strictly below, not by the runner's non-strict load_from.
-    cfg.load_from = None
-    cfg.resume = False
-    cfg = apply_robust_options(
-        cfg,
-        robust=args.robust,
-        num_samples=args.num_samples,
-        attacks=args.attacks,
-        evaluate_teacher=args.evaluate_teacher)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if os.environ.get(ENV_VAR):
-        cfg = use_cifar10_folder(cfg, os.environ[ENV_VAR])
-    return cpu_ddp_cfg(cfg)
+def robust_test_options(args: argparse.Namespace):
+    """Load the checkpoint strictly below (not by the runner's non-strict
+    ``load_from``), and apply the robust-test flags."""
+
+    def edit(cfg: Config) -> Config:
+        cfg.load_from = None
+        cfg.resume = False
+        return apply_robust_options(
+            cfg,
+            robust=args.robust,
+            num_samples=args.num_samples,
+            attacks=args.attacks,
+            evaluate_teacher=args.evaluate_teacher)
+
+    return edit
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
+    cfg = prepare_config(
+        Config.fromfile(args.config), args, edit=robust_test_options(args))
+    runner = build_runner(cfg)
     sha256 = load_state_dict_checked(
         unwrap_model(runner.model),
         args.checkpoint,

@@ -5,22 +5,16 @@ The command line of MMPretrain/MMRazor's ``tools/train.py``. Imports
 checkpoint loading), so configs run even without ``custom_imports``.
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import Config
 
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
-from kdiga_mmrazor.compat import cpu_ddp_cfg
-from kdiga_mmrazor.datasets.cifar10_folder import ENV_VAR, use_cifar10_folder
+from kdiga_mmrazor.engine import add_runner_args, build_runner, prepare_config
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -40,61 +34,39 @@ def parse_args() -> argparse.Namespace:
         '--auto-scale-lr',
         action='store_true',
         help='scale the learning rate by actual / base batch size')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs (e.g. '
-        'train_cfg.max_epochs=1 model.teacher_ckpt=PATH)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_args(parser, 'the dir to save logs and models')
+    return parser.parse_args(argv)
 
 
-def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Merge the command line into the config."""
-    if args.no_validate:
-        cfg.val_cfg = None
-        cfg.val_dataloader = None
-        cfg.val_evaluator = None
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
-    if args.auto_scale_lr:
-        cfg.auto_scale_lr.enable = True
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if os.environ.get(ENV_VAR):
-        cfg = use_cifar10_folder(cfg, os.environ[ENV_VAR])
-    return cpu_ddp_cfg(cfg)
+def training_options(args: argparse.Namespace):
+    """``--no-validate``, ``--amp``, ``--resume``, ``--auto-scale-lr``."""
+
+    def edit(cfg: Config) -> Config:
+        if args.no_validate:
+            cfg.val_cfg = None
+            cfg.val_dataloader = None
+            cfg.val_evaluator = None
+        if args.amp:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if args.resume == 'auto':
+            cfg.resume = True
+            cfg.load_from = None
+        elif args.resume is not None:
+            cfg.resume = True
+            cfg.load_from = args.resume
+        if args.auto_scale_lr:
+            cfg.auto_scale_lr.enable = True
+        return cfg
+
+    return edit
 
 
-def main() -> None:
-    args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    cfg = prepare_config(
+        Config.fromfile(args.config), args, edit=training_options(args))
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

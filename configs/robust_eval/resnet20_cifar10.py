@@ -7,12 +7,6 @@
 # clean 82.4 | PGD-20 @2/255 0.2 | PGD-20 @8/255 0.0; AutoAttack not run.
 _base_ = [
     '../resnet20_cifar10.py',
-    '../_base_/robust_eval/cifar10_linf_2.py',  # defines `robust_eval` only
+    '../_base_/robust_eval/cifar10_linf_2_8.py',  # defines `robust_eval`
 ]
-custom_imports = dict(imports=['kdiga_mmrazor'], allow_failed_imports=False)
-test_cfg = dict(
-    type='RobustTestLoop',
-    **dict(
-        _base_.robust_eval,
-        attacks=_base_.robust_eval.attacks +
-        [dict(type='PGDAttack', eps=8 / 255, norm='linf', steps=20)]))
+test_cfg = dict(type='RobustTestLoop', **_base_.robust_eval)

@@ -19,9 +19,10 @@ gradient :math:`g(x) = \nabla_x \ell(x)`:
   (:func:`gradient_misalignment`): :math:`\|g_s - g_t\|_1`,
   :math:`\|g_s - g_t\|_2` and :math:`\cos(g_s, g_t)`, and the transfer
   bound :math:`\ell_s(x) + \epsilon \|g_t\|_1 + \epsilon \|g_s - g_t\|_1 +
-  \gamma_s(\epsilon, x)`, our reading of the paper's argument (see
-  ``METHOD.md``), which the triangle inequality puts above the student's
-  own first-order bound.
+  \gamma_s(\epsilon, x)`, our reading of the paper's argument (the
+  student's first-order bound with :math:`\|g_s\|_1 \le \|g_t\|_1 +
+  \|g_s - g_t\|_1` substituted), which the triangle inequality puts above
+  the student's own first-order bound.
 
 Code consulted: none for the formulas; Qin et al. publish no code. Where we
 may differ from them: the maximum is taken over every ascent iterate (a

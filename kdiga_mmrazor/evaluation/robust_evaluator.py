@@ -130,13 +130,13 @@ class RobustEvaluator:
         """
         model = unwrap_model(model)
         has_teacher = getattr(model, 'teacher', None) is not None
+        if self.evaluate_teacher and not has_teacher:
+            raise ValueError(
+                f'{self.owner}: evaluate_teacher=True but '
+                f'{type(model).__name__} has no teacher; set '
+                'evaluate_teacher=False')
         members = {'student': as_pixel_classifier(model, 'student')}
         if self.evaluate_teacher:
-            if not has_teacher:
-                raise ValueError(
-                    f'{self.owner}: evaluate_teacher=True but '
-                    f'{type(model).__name__} has no teacher; set '
-                    'evaluate_teacher=False')
             members['teacher'] = as_pixel_classifier(model, 'teacher')
         align = self.diagnostics and self.diagnostics['gradient_alignment']
         if align and not has_teacher:

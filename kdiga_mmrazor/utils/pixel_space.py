@@ -59,8 +59,8 @@ class PixelNormalize(nn.Module):
     def extra_repr(self) -> str:
         if not self.enabled:
             return 'identity'
-        mean = [round(v * PIXEL_SCALE, 3) for v in self.mean.flatten()]
-        std = [round(v * PIXEL_SCALE, 3) for v in self.std.flatten()]
+        mean, std = ([round(v * PIXEL_SCALE, 3) for v in t.flatten().tolist()]
+                     for t in (self.mean, self.std))
         return f'mean={mean}, std={std} (0-255 scale)'
 
 

@@ -21,6 +21,8 @@ from kdiga_mmrazor.utils import as_pixel_classifier, pixels_from_batch
 
 from ..conftest import REPO
 
+# what every CIFAR config's header states: α = 0.5, τ = 1, γ = 0.1
+ALPHA, TAU, GAMMA = 0.5, 1.0, 0.1
 CONFIGS = sorted(
     osp.relpath(p, REPO)
     for p in glob.glob(osp.join(REPO, 'configs', 'k*_cifar10.py')))
@@ -37,8 +39,6 @@ def _hand_computed_losses(cfg, model, batch, seed):
     """The step's losses from the models' pixel-space classifiers, written
     out: (1 − α)·CE(z_s, y), α·τ²·KL(softmax(z_t/τ) ‖ softmax(z_s/τ))
     (batch mean) and γ·mean_i ‖∇ₓCE_s,i − ∇ₓCE_t,i‖₂ (summed CE)."""
-    losses_cfg = cfg.model.distiller.distill_losses
-    head_loss = cfg.model.architecture.head.loss
     x, _ = pixels_from_batch(model, batch, training=True)
     y = torch.tensor([s.gt_label.item() for s in batch['data_samples']])
     teacher = as_pixel_classifier(model, 'teacher')
@@ -53,16 +53,14 @@ def _hand_computed_losses(cfg, model, batch, seed):
         z_s = student(x_s)
         (g_s, ) = torch.autograd.grad(
             F.cross_entropy(z_s, y, reduction='sum'), x_s, create_graph=True)
-    tau = losses_cfg.loss_kl.tau
     expected = {
-        'student.loss': head_loss.loss_weight * F.cross_entropy(z_s, y),
-        'distill.loss_kl': losses_cfg.loss_kl.loss_weight * tau**2 *
-        F.kl_div(F.log_softmax(z_s / tau, 1), F.softmax(z_t.detach() / tau,
-                                                       1),
-                 reduction='batchmean'),
+        'student.loss': (1 - ALPHA) * F.cross_entropy(z_s, y),
+        'distill.loss_kl': ALPHA * TAU**2 * F.kl_div(
+            F.log_softmax(z_s / TAU, 1), F.softmax(z_t.detach() / TAU, 1),
+            reduction='batchmean'),
     }
-    if 'loss_iga' in losses_cfg:
-        expected['distill.loss_iga'] = losses_cfg.loss_iga.loss_weight * (
+    if 'loss_iga' in cfg.model.distiller.distill_losses:
+        expected['distill.loss_iga'] = GAMMA * (
             g_s - g_t).flatten(1).norm(dim=1).mean()
     return expected
 

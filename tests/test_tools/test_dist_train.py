@@ -1,20 +1,24 @@
-"""Multi-process DDP through MMEngine's launcher: torchrun, 2 CPU ranks."""
+"""Multi-process DDP through tools/dist_train.sh (torchrun and MMEngine's
+launcher), 2 CPU ranks on gloo."""
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
 from ..conftest import REPO, free_port
 
+CONFIG = 'configs/kdiga_resnet4b_resnet20_cifar10.py'
+
 
 def test_kdiga_trains_with_torchrun_two_processes_on_gloo(
         tmp_path, cifar10_folder):
     env = dict(os.environ, KDIGA_CIFAR10_FOLDER=cifar10_folder)
+    # tools/dist_train.sh: torchrun with this environment's Python
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
+    env['PORT'] = str(free_port())
     cmd = [
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        f'--master_port={free_port()}', 'tools/train.py',
-        'configs/kdiga_resnet4b_resnet20_cifar10.py', '--launcher',
-        'pytorch', '--work-dir',
+        'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
         str(tmp_path), '--cfg-options', 'train_cfg.max_iters=2',
         'train_cfg.val_interval=2', 'train_dataloader.batch_size=8',
         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
@@ -31,4 +35,22 @@ def test_kdiga_trains_with_torchrun_two_processes_on_gloo(
     assert 'robust/pgd20_linf_2/acc' in log  # gathered from both ranks
     # the default runtime asks for nccl; without CUDA the launcher says so
     assert 'using the gloo backend instead of nccl' in log
-    assert osp.isfile(osp.join(tmp_path, 'iter_2.pth'))
+    ckpt = osp.join(tmp_path, 'iter_2.pth')
+    assert osp.isfile(ckpt)
+    # the 2-rank validation counted each of the 32 images once: a
+    # single-process test of the same weights on the same images gives
+    # the same clean accuracies (deterministic, unlike PGD's random start)
+    test = subprocess.run(
+        [sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir',
+         str(tmp_path / 'single'), '--attacks', 'pgd20_linf_2',
+         '--cfg-options', 'test_dataloader.num_workers=0',
+         'test_dataloader.dataset.indices=32', 'test_cfg.num_samples=None',
+         'test_cfg.attacks.0.steps=1'],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    test_log = test.stdout + test.stderr
+    assert test.returncode == 0, test_log[-3000:]
+    for key in ('robust/clean_acc', 'teacher/robust/clean_acc',
+                'accuracy/top1'):
+        validated = re.findall(rf'\s{key}: ([\d.]+)', log)
+        tested = re.findall(rf'\s{key}: ([\d.]+)', test_log)
+        assert validated and tested and validated[-1] == tested[-1], key

@@ -1,6 +1,6 @@
 """The ImageNet headline config builds and trains on generated data.
 
-No ImageNet here: a few images in ImageNet's folder format (``train/``,
+Without ImageNet: a few images in ImageNet's folder format (``train/``,
 ``val/``, ``meta/{train,val}.txt``); the test overrides only paths, sizes
 and lengths, never the models or the method.
 """
@@ -59,9 +59,35 @@ def test_headline_config_trains_a_few_iterations(tiny_imagenet, tmp_path):
     # two epochs of one batch: warm-up epoch, then the cosine epoch
     assert 'Epoch(train) [2][1/1]' in log
     assert 'distill.loss_iga' in log and 'distill.loss_kl' in log
-    assert 'robust/pgd2_linf_4/acc' in log  # PGD-2: a short attack here
+    assert 'robust/pgd2_linf_4/acc' in log  # PGD-2: a short attack
     assert 'teacher/robust/pgd2_linf_4/acc' in log
     assert osp.isfile(osp.join(tmp_path, 'epoch_2.pth'))
+    scalars = _scalars(tmp_path)
+    train = [r for r in scalars if 'distill.loss_iga' in r]
+    assert [r['iter'] for r in train] == [1, 2]
+    # warm-up starts at lr 5e-5 × start_factor 1e-3 (AdamW, no auto-scale)
+    assert train[0]['lr'] == pytest.approx(5e-5 * 1e-3, rel=1e-6)
+    for r in train:  # the objective is the sum of its three terms
+        assert r['loss'] == pytest.approx(
+            r['student.loss'] + r['distill.loss_kl'] + r['distill.loss_iga'],
+            rel=1e-5)
+    val = [r for r in scalars if 'robust/pgd2_linf_4/acc' in r]
+    assert len(val) == 2
+    for r in val:  # two val images: accuracies are 0, 50 or 100 percent
+        for key in ('robust/clean_acc', 'robust/pgd2_linf_4/acc',
+                    'teacher/robust/clean_acc'):
+            assert r[key] in (0.0, 50.0, 100.0), (key, r[key])
+        assert r['robust/pgd2_linf_4/acc'] <= r['robust/clean_acc']
+        assert r['accuracy/top1'] == r['robust/clean_acc']
+
+
+def _scalars(work_dir):
+    """The records MMEngine's LocalVisBackend wrote (one JSON per line)."""
+    import glob
+    import json
+    (path, ) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        return [json.loads(line) for line in f]
 
 
 def test_headline_config_names_its_checkpoints():

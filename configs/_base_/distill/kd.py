@@ -1,9 +1,11 @@
 # MMRazor logit KD (Hinton et al. 2015) in MMRazor's model-dict shape:
 #   L = (1 − α)·CE(z_s, y) + α·τ²·KL(softmax(z_t/τ) ‖ softmax(z_s/τ))
-# with α = 0.5, τ = 1 (the KDIGA authors' defaults). Defines `model` only;
-# experiment configs fill in `architecture` (student) and `teacher`.
+# with α = 0.5, τ = 1 (the KDIGA authors' defaults). Defines `kd_distill`
+# only (not `model`, so it can sit in `_base_` beside a stock MMPretrain
+# config); experiment configs write
+#   model = dict(_base_.kd_distill, architecture=..., teacher=...)
 # Recorders read the head's output (the logits) of any MMPretrain classifier.
-model = dict(
+kd_distill = dict(
     _scope_='mmrazor',
     type='SingleTeacherDistill',
     calculate_student_loss=True,

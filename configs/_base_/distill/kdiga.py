@@ -1,13 +1,16 @@
 # KDIGA (Shao et al. 2021) in MMRazor's model-dict shape:
 #   L = (1 − α)·CE(z_s, y) + α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T))
 #       + γ·mean_i ‖∇ₓCE(f_s(x_i), y_i) − ∇ₓCE(f_t(x_i), y_i)‖₂
-# α = 0.5, T = 1 (the authors' defaults); γ (loss_iga.loss_weight) is set by
-# each experiment config. Defines `model` only; experiment configs fill in
-# `architecture` (student), `teacher` and `teacher_ckpt`, and scale the
-# student's own CE to 1 − α in its head.
+# α = 0.5, T = 1 (the authors' defaults); γ = 0.1 per-sample (README,
+# "Choosing γ"; `model.distiller.distill_losses.loss_iga.loss_weight`).
+# Defines `kdiga_distill` only (not `model`, so it can sit in `_base_`
+# beside a stock MMPretrain config); experiment configs write
+#   model = dict(_base_.kdiga_distill, architecture=..., teacher=...,
+#                teacher_ckpt=...)
+# and scale the student's own CE to 1 − α in its head.
 # The algorithm's preprocessor only scales to [0, 1] pixels; each model
 # normalises with its own data_preprocessor mean/std.
-model = dict(
+kdiga_distill = dict(
     _scope_='mmrazor',
     type='KDIGADistill',
     data_preprocessor=dict(
@@ -25,7 +28,7 @@ model = dict(
                 type='InputGradientAlignmentLoss',
                 distance='l2',
                 mode='per_sample',
-                loss_weight=1.0)),
+                loss_weight=0.1)),
         loss_forward_mappings=dict(
             loss_kl=dict(
                 preds_S=dict(from_student=True, recorder='logits'),

@@ -28,13 +28,6 @@ class RobustTestLoop(RobustValLoop):
         super().__init__(*args, **kwargs)
         self.test_loss: Dict = {}
 
-    def call_hook(self, event: str, **kwargs) -> None:
-        """``before`` → ``before_test``, ``after_iter`` →
-        ``after_test_iter``, ..."""
-        when, _, what = event.partition('_')
-        self.runner.call_hook(
-            f'{when}_test' + (f'_{what}' if what else ''), **kwargs)
-
     def model_step(self, data_batch: Dict) -> list:
         """The model's ``test_step``."""
         return self.runner.model.test_step(data_batch)

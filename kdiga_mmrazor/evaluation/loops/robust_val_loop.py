@@ -145,14 +145,14 @@ class RobustValLoop(ValLoop):
         """The built attacks (the sanity check's large-ε attack last)."""
         return self.robust.attacks
 
-    # ------------------------------------------------- what the test loop
-    # overrides: hook names, the model's own step, the loss buffer
+    # --------------- what the test loop overrides: the stage of the hooks
+    # and loss keys, the model's own step, the loss buffer
     def call_hook(self, event: str, **kwargs) -> None:
-        """``runner.call_hook(f'{event}_val...')``, e.g. ``before`` →
-        ``before_val``, ``after_iter`` → ``after_val_iter``."""
+        """``runner.call_hook`` of this stage: ``before`` →
+        ``before_val``, ``after_iter`` → ``after_val_iter``, ..."""
         when, _, what = event.partition('_')
         self.runner.call_hook(
-            f'{when}_val' + (f'_{what}' if what else ''), **kwargs)
+            f'{when}_{self.stage}' + (f'_{what}' if what else ''), **kwargs)
 
     def model_step(self, data_batch: Dict) -> list:
         """The model's ``val_step`` (for the dataloader's evaluator)."""

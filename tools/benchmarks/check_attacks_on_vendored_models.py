@@ -1,16 +1,15 @@
-"""Check the attacks against the accuracies measured for the shared weights.
+"""The attacks on the vendored CIFAR-10 models, beside their published numbers.
 
-Evaluates the shared CIFAR-10 checkpoints on 1,000 test images (the first
+Evaluates the vendored CIFAR-10 checkpoints on 1,000 test images (the first
 100 files, sorted, of each class folder of ``data/cifar10/test``) and prints
 clean, FGSM and PGD-20 (L∞, uniform random start, step 2.5·ε/20, CE)
-accuracies at 2/255 and 8/255, optionally AutoAttack (standard). Expected
-(weights README): resnet4b clean 76.5%, PGD-20 61.1% @2/255, 15.4% @8/255;
-ResNet-20 PGD-20 ≈ 1% @2/255, 0% @8/255. A miss of more than ~1.5 points
-is a bug.
+accuracies at 2/255 and 8/255, optionally AutoAttack (standard), to read
+beside the numbers published with the weights (resnet4b clean 76.5%, PGD-20
+61.1% @2/255, 15.4% @8/255; ResNet-20 PGD-20 ≈ 1% @2/255, 0% @8/255).
 
 Usage (from the repository root)::
 
-    python tools/benchmarks/check_attacks_on_shared_teacher.py \
+    python tools/benchmarks/check_attacks_on_vendored_models.py \
         [--models resnet4b resnet20] [--autoattack] [--threads 1]
 """
 import argparse

@@ -1,0 +1,152 @@
+"""BaseAttack: ε and norm checks, names and labels, strength, the input
+range, the model's modes and ``requires_grad`` restored."""
+import pytest
+import torch
+from torch import nn
+
+from kdiga_mmrazor.attacks import BaseAttack, FGSMAttack, PGDAttack, eps_label
+
+from .conftest import SHAPE
+
+
+class ShiftAttack(BaseAttack):
+    """Adds ε to every pixel (clipped); records the model's state while
+    it runs."""
+
+    def perturb(self, model, x, y):
+        self.seen = dict(
+            training={n: m.training
+                      for n, m in model.named_modules()},
+            requires_grad={
+                n: p.requires_grad
+                for n, p in model.named_parameters()
+            },
+            grad_enabled=torch.is_grad_enabled())
+        return (x + self.eps).clamp(0, 1)
+
+
+def test_linf_eps_in_255_scale_is_refused_naming_eps_and_fix():
+    # 8 / 255 = 0.03137
+    with pytest.raises(ValueError, match=r'eps=8 .*eps=8 / 255 '
+                       r'\(= 0\.03137\)'):
+        ShiftAttack(eps=8)
+
+
+def test_linf_eps_of_exactly_one_is_refused():
+    with pytest.raises(ValueError, match=r'ShiftAttack: eps=1 '):
+        ShiftAttack(eps=1)
+
+
+def test_l2_eps_above_one_is_accepted():
+    assert ShiftAttack(eps=12, norm='l2').eps == 12.0
+
+
+def test_negative_eps_is_refused():
+    with pytest.raises(ValueError, match=r'eps must be >= 0, got -0\.1'):
+        ShiftAttack(eps=-0.1)
+
+
+def test_unknown_norm_is_refused_naming_accepted_norms():
+    with pytest.raises(ValueError, match=r"norm must be one of \('linf', "
+                       r"'l2', 'l1'\), got 'l3'"):
+        ShiftAttack(eps=0.5, norm='l3')
+
+
+def test_eps_label_of_linf_eps_on_grid_is_grey_levels():
+    assert eps_label(8 / 255) == '8'
+
+
+def test_eps_label_of_l2_radius_is_as_written():
+    assert eps_label(0.5, 'l2') == '0.5'
+
+
+def test_eps_label_of_linf_eps_off_grid_is_as_written():
+    # 0.01 * 255 = 2.55, not an integer
+    assert eps_label(0.01) == '0.01'
+
+
+def test_default_name_is_class_norm_and_eps_label():
+    assert ShiftAttack(eps=4 / 255).name == 'shiftattack_linf_4'
+    assert ShiftAttack(eps=0.5, norm='l2').name == 'shiftattack_l2_0.5'
+
+
+def test_name_argument_overrides_default_name():
+    attack = ShiftAttack(eps=4 / 255, name='my_attack')
+    assert attack.name == 'my_attack'
+    assert attack.default_name() == 'shiftattack_linf_4'
+
+
+def test_strength_defaults_to_none():
+    assert ShiftAttack(eps=4 / 255).strength is None
+
+
+def test_fgsm_strength_is_one_step():
+    assert FGSMAttack(eps=8 / 255).strength == 1.0
+
+
+def test_pgd_strength_is_steps_times_restarts():
+    attack = PGDAttack(eps=8 / 255, steps=10, restarts=2)
+    assert attack.strength == 10 * 2
+
+
+def test_settings_hold_type_name_norm_eps_seed():
+    assert ShiftAttack(eps=0.5, norm='l2', seed=3).settings() == dict(
+        type='ShiftAttack', name='shiftattack_l2_0.5', norm='l2', eps=0.5,
+        seed=3)
+
+
+@pytest.mark.parametrize('low, high', [(-0.1, 0.5), (0.5, 1.2)])
+def test_inputs_outside_unit_range_are_refused(low, high):
+    x = torch.full((2, *SHAPE), 0.5)
+    x[0, 0, 0, 0], x[1, 0, 0, 0] = low, high
+    with pytest.raises(ValueError, match=r'inputs must be pixels in '
+                       r'\[0, 1\].*before mean/std normalisation'):
+        ShiftAttack(eps=0.1)(nn.Identity(), x, torch.zeros(2).long())
+
+
+def test_call_returns_detached_perturbation():
+    x = torch.full((2, *SHAPE), 0.5)
+    x_adv = ShiftAttack(eps=0.1)(nn.Identity(), x, torch.zeros(2).long())
+    torch.testing.assert_close(x_adv, torch.full((2, *SHAPE), 0.5 + 0.1))
+    assert not x_adv.requires_grad
+
+
+def _net_in_train_mode_with_frozen_param():
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(3, 2, 3, padding=1), nn.BatchNorm2d(2), nn.Dropout(0.5),
+        nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
+    net.train()
+    net[2].eval()  # one submodule already in eval mode
+    net[0].bias.requires_grad_(False)
+    return net
+
+
+def test_model_is_frozen_in_eval_mode_while_perturb_runs():
+    net = _net_in_train_mode_with_frozen_param()
+    attack = ShiftAttack(eps=0.1)
+    with torch.no_grad():  # the attack turns gradients back on
+        attack(net, torch.rand(2, *SHAPE), torch.tensor([0, 1]))
+    assert not any(attack.seen['training'].values())
+    assert not any(attack.seen['requires_grad'].values())
+    assert attack.seen['grad_enabled']
+
+
+def test_modes_and_requires_grad_restored_module_by_module():
+    net = _net_in_train_mode_with_frozen_param()
+    ShiftAttack(eps=0.1)(net, torch.rand(2, *SHAPE), torch.tensor([0, 1]))
+    assert {n: m.training for n, m in net.named_modules()} == {
+        '': True, '0': True, '1': True, '2': False, '3': True, '4': True}
+    assert {n: p.requires_grad for n, p in net.named_parameters()} == {
+        '0.weight': True, '0.bias': False, '1.weight': True,
+        '1.bias': True, '4.weight': True, '4.bias': True}
+
+
+def test_modes_restored_after_a_real_attack():
+    net = _net_in_train_mode_with_frozen_param()
+    PGDAttack(eps=8 / 255, steps=2)(net, torch.rand(2, *SHAPE),
+                                    torch.tensor([0, 1]))
+    assert [m.training for m in net.modules()] == [
+        True, True, True, False, True, True]
+    assert [p.requires_grad for p in net.parameters()] == [
+        True, False, True, True, True, True]
