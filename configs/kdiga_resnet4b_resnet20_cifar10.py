@@ -35,8 +35,6 @@ test_dataloader = dict(batch_size=256)
 
 model = dict(
     _base_.kdiga_distill,
-    data_preprocessor=dict(
-        _base_.kdiga_distill.data_preprocessor, num_classes=10),
     architecture=dict(
         _base_.resnet20_cifar,
         data_preprocessor=_base_.resnet4b_cifar.data_preprocessor,

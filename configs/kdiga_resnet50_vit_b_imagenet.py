@@ -20,7 +20,8 @@
 #   https://download.openmmlab.com/mmclassification/v0/deit/deit-base_pt-16xb64_in1k_20220216-db63c16c.pth
 #   saved as checkpoints/deit-base_pt-16xb64_in1k_20220216-db63c16c.pth
 # Both use ImageNet's mean/std, each in its own data_preprocessor; the
-# algorithm's preprocessor only scales to [0, 1] (and BGR → RGB).
+# algorithm's preprocessor (the dataset base's top-level one) only scales
+# to [0, 1] and converts BGR → RGB.
 # Run: bash tools/dist_train.sh configs/kdiga_resnet50_vit_b_imagenet.py 8
 # On GPU add --amp: the input gradients and the alignment stay in fp32.
 _base_ = [
@@ -50,9 +51,6 @@ imagenet_preprocessor = dict(
 
 model = dict(
     _base_.kdiga_distill,
-    data_preprocessor=dict(
-        _base_.kdiga_distill.data_preprocessor, num_classes=1000,
-        to_rgb=True),
     architecture=dict(
         _scope_='mmpretrain',
         type='ImageClassifier',

@@ -1,9 +1,12 @@
 """Shared fixtures and helpers: repository paths, the CIFAR-10 image
 folders, toy nets, free ports, loading a tool as a module."""
 import importlib.util
+import logging
 import os
 import os.path as osp
 import socket
+import subprocess
+from collections.abc import Sequence
 
 import pytest
 import torch
@@ -17,6 +20,71 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CHECKPOINTS = osp.join(REPO, 'checkpoints')
 TEACHER_CKPT = osp.join(CHECKPOINTS, 'abcrown_resnet4b_linf2.pth')
 RESNET20_CKPT = osp.join(CHECKPOINTS, 'akamaster_resnet20.th')
+
+
+class LogRecords(logging.Handler):
+    """A real logging handler that keeps what MMEngine's loggers emit."""
+
+    active: list = []
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self, level: int = logging.DEBUG) -> list:
+        return [r.getMessage() for r in self.records if r.levelno >= level]
+
+    def view(self, level: int = logging.DEBUG,
+             contains: str = '') -> Sequence[str]:
+        """A live sequence of the messages at ``level`` or above that
+        contain ``contains`` (compares equal to the list of them)."""
+        handler = self
+
+        class Messages(Sequence):
+
+            def _list(self):
+                return [m for m in handler.messages(level) if contains in m]
+
+            def __getitem__(self, i):
+                return self._list()[i]
+
+            def __len__(self):
+                return len(self._list())
+
+            def __eq__(self, other):
+                return self._list() == list(other)
+
+            def __repr__(self):
+                return repr(self._list())
+
+        return Messages()
+
+    @classmethod
+    def attach_active(cls) -> None:
+        """Attach the active handlers to every MMLogger (a Runner made
+        during a test creates a new one)."""
+        from mmengine.logging import MMLogger
+        for handler in cls.active:
+            for logger in MMLogger._instance_dict.values():
+                if handler not in logger.handlers:
+                    logger.addHandler(handler)
+
+
+@pytest.fixture
+def mmengine_log():
+    """The records of MMEngine's loggers during the test."""
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance()  # at least one logger exists
+    handler = LogRecords()
+    LogRecords.active.append(handler)
+    LogRecords.attach_active()
+    yield handler
+    LogRecords.active.remove(handler)
+    for logger in MMLogger._instance_dict.values():
+        logger.removeHandler(handler)
 
 
 def free_port() -> int:
@@ -37,12 +105,21 @@ def load_tool(relpath: str, name: str):
 
 @pytest.fixture(scope='session')
 def cifar10_folder() -> str:
-    """CIFAR-10 as ``{train,test}/<class>/*.jpg`` (the tools' override)."""
+    """CIFAR-10 as ``{train,test}/<class>/*.jpg`` at ``data/cifar10``
+    (``KDIGA_CIFAR10_FOLDER`` names another copy), laid out from the
+    offline copy by the repository's script when it is missing."""
+    from kdiga_mmrazor.datasets import is_cifar10_folder
     root = os.environ.get('KDIGA_CIFAR10_FOLDER',
                           osp.join(REPO, 'data', 'cifar10'))
-    if not osp.isdir(osp.join(root, 'test')):
-        pytest.fail(f'CIFAR-10 folders not found at {root}; run '
-                    'bash tools/dataset_converters/prepare_cifar10.sh')
+    if not is_cifar10_folder(root):
+        subprocess.run(
+            ['bash', osp.join(REPO, 'tools', 'dataset_converters',
+                              'prepare_cifar10.sh')],
+            capture_output=True, text=True)
+    if not is_cifar10_folder(root):
+        pytest.fail(f'CIFAR-10 folders not found at {root}, and '
+                    'tools/dataset_converters/prepare_cifar10.sh found no '
+                    'offline copy to lay out')
     return osp.abspath(root)
 
 

@@ -9,9 +9,10 @@ Robust evaluation: ``--robust`` switches the test loop to ``RobustTestLoop``
 with the config's ``robust_eval`` (a ``configs/_base_/robust_eval/`` piece in
 its ``_base_``), or with the ``robust_eval`` of the file given to it; a
 config whose ``test_cfg`` already is a ``RobustTestLoop`` needs no flag.
-After a robust test the table (model, clean, each attack) is logged as
-Markdown and written with the full record (attack settings, subset,
-versions, checkpoint sha256) to ``{work_dir}/robust_results.{md,json,csv}``.
+After a robust test ``RobustResultsHook`` (added when the config has none)
+logs the table (model, clean, each attack) as Markdown and writes it with
+the full record (attack settings, subset, versions, checkpoint sha256) to
+``{work_dir}/robust_results.{md,json,csv}``.
 ``tools/analysis/gather_robust_results.py`` compares several work dirs.
 
 Example::
@@ -29,11 +30,8 @@ from mmengine.config import Config
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
 from kdiga_mmrazor.checkpoint import load_state_dict_checked
 from kdiga_mmrazor.engine import add_runner_args, build_runner, prepare_config
-from kdiga_mmrazor.evaluation import (
-    RobustValLoop,
-    apply_robust_options,
-    report_results,
-)
+from kdiga_mmrazor.evaluation import apply_robust_options
+from kdiga_mmrazor.evaluation.hooks import CHECKPOINT_INFO
 from kdiga_mmrazor.utils import unwrap_model
 
 
@@ -81,12 +79,21 @@ def robust_test_options(args: argparse.Namespace):
     def edit(cfg: Config) -> Config:
         cfg.load_from = None
         cfg.resume = False
-        return apply_robust_options(
+        cfg = apply_robust_options(
             cfg,
             robust=args.robust,
             num_samples=args.num_samples,
             attacks=args.attacks,
             evaluate_teacher=args.evaluate_teacher)
+        hooks = list(cfg.get('custom_hooks', []))
+        results = [h for h in hooks if h.get('type') == 'RobustResultsHook']
+        if not results:  # the table of every robust test
+            hooks.append(dict(type='RobustResultsHook'))
+            results = hooks[-1:]
+        if args.model_name:
+            results[0]['model_name'] = args.model_name
+        cfg.custom_hooks = hooks
+        return cfg
 
     return edit
 
@@ -102,13 +109,9 @@ def main(argv=None) -> None:
         who='tools/test.py: checkpoint',
         prefixes=('', 'backbone.'),
         hint='is it a checkpoint of this config\'s model?')
+    runner.message_hub.update_info(
+        CHECKPOINT_INFO, dict(path=args.checkpoint, sha256=sha256))
     metrics = runner.test()
-    if isinstance(runner.test_loop, RobustValLoop) and runner.rank == 0:
-        record = runner.test_loop.result_record(args.model_name)
-        record.update(
-            config=args.config,
-            checkpoint=dict(path=args.checkpoint, sha256=sha256))
-        report_results(record, runner.work_dir)
     if args.out:
         import json
         with open(args.out, 'w') as f:

@@ -4,6 +4,15 @@
   (``{train,test}/<class>/*.jpg``) with the pipelines of MMPretrain's
   ``CIFAR10`` configs.
 """
-from .cifar10_folder import CLASSES, ENV_VAR, use_cifar10_folder
+from .cifar10_folder import (
+    CLASSES,
+    ENV_VAR,
+    is_cifar10_folder,
+    use_cifar10_folder,
+    use_cifar10_folders_found,
+)
 
-__all__ = ['CLASSES', 'ENV_VAR', 'use_cifar10_folder']
+__all__ = [
+    'CLASSES', 'ENV_VAR', 'is_cifar10_folder', 'use_cifar10_folder',
+    'use_cifar10_folders_found'
+]

@@ -6,14 +6,20 @@ copy laid out as ``ROOT/{train,test}/<class>/*.jpg`` (what
 ``tools/dataset_converters/prepare_cifar10.sh`` makes from an offline JPEG
 copy) is read by MMPretrain's ``CustomDataset`` instead: classes sort into
 the official label order. :func:`use_cifar10_folder` rewrites every
-``CIFAR10`` dataset of a config accordingly; ``tools/train.py`` and
-``tools/test.py`` call it when the environment variable
-``KDIGA_CIFAR10_FOLDER`` names such a folder.
+``CIFAR10`` dataset of a config accordingly. The tools call
+:func:`use_cifar10_folders_found`: a ``CIFAR10`` dataset whose
+``data_root`` holds such folders (and not the official pickles) is read
+from them, and a missing ``data/cifar10`` is laid out from the offline copy
+when the repository's script finds one; the environment variable
+``KDIGA_CIFAR10_FOLDER`` names another folder for every dataset.
 """
+import logging
 import os.path as osp
-from typing import Any
+import subprocess
+from typing import Any, List, Optional
 
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
 ENV_VAR = 'KDIGA_CIFAR10_FOLDER'
 CIFAR10_TYPES = ('CIFAR10', 'mmpretrain.CIFAR10')
@@ -53,20 +59,85 @@ def _folder_dataset(dataset: dict, root: str) -> ConfigDict:
         pipeline=LOAD_RGB + list(dataset.get('pipeline', [])))
 
 
-def _rewrite(node: Any, root: str) -> Any:
+def _rewrite(node: Any, root: str, only_root: Optional[str] = None) -> Any:
     if isinstance(node, dict):
-        if node.get('type') in CIFAR10_TYPES:
+        if node.get('type') in CIFAR10_TYPES and (
+                only_root is None or node.get('data_root') == only_root):
             return _folder_dataset(node, root)
-        return type(node)({k: _rewrite(v, root) for k, v in node.items()})
+        return type(node)(
+            {k: _rewrite(v, root, only_root)
+             for k, v in node.items()})
     if isinstance(node, (list, tuple)):
-        return type(node)(_rewrite(v, root) for v in node)
+        return type(node)(_rewrite(v, root, only_root) for v in node)
     return node
 
 
-def use_cifar10_folder(cfg: Config, root: str) -> Config:
-    """Replace every ``CIFAR10`` dataset in the dataloaders of ``cfg`` by a
-    ``CustomDataset`` on ``root/{train,test}`` with the same pipeline."""
+def _cifar10_roots(node: Any) -> List[str]:
+    if isinstance(node, dict):
+        if node.get('type') in CIFAR10_TYPES:
+            return [node.get('data_root', '')]
+        return [r for v in node.values() for r in _cifar10_roots(v)]
+    if isinstance(node, (list, tuple)):
+        return [r for v in node for r in _cifar10_roots(v)]
+    return []
+
+
+def is_cifar10_folder(root: str) -> bool:
+    """Whether ``root`` holds ``{train,test}/<class>/`` image folders and
+    not the official pickles (``cifar-10-batches-py``)."""
+    return (osp.isdir(osp.join(root, 'train', CLASSES[0]))
+            and osp.isdir(osp.join(root, 'test', CLASSES[0]))
+            and not osp.isdir(osp.join(root, 'cifar-10-batches-py')))
+
+
+def prepare_script() -> Optional[str]:
+    """``tools/dataset_converters/prepare_cifar10.sh`` of the repository
+    this package runs from (None for an installed copy without it)."""
+    script = osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+        'tools', 'dataset_converters', 'prepare_cifar10.sh')
+    return script if osp.isfile(script) else None
+
+
+def lay_out_offline_copy(root: str) -> bool:
+    """Lay out ``data/cifar10`` of the repository from the offline copy
+    with the repository's script; whether it is there afterwards."""
+    script = prepare_script()
+    repo = osp.dirname(osp.dirname(osp.dirname(script))) if script else None
+    if script is None or osp.abspath(root) != osp.join(
+            repo, 'data', 'cifar10'):
+        return False
+    done = subprocess.run(['bash', script], capture_output=True, text=True)
+    if done.returncode == 0 and is_cifar10_folder(root):
+        print_log(f'CIFAR-10 laid out at {root} from the offline copy '
+                  f'({osp.relpath(script, repo)})', logger='current')
+        return True
+    return False
+
+
+def use_cifar10_folders_found(cfg: Config) -> Config:
+    """Read every ``CIFAR10`` dataset whose ``data_root`` is an image-folder
+    copy from it (laying ``data/cifar10`` out from the offline copy first
+    when it is missing); other datasets are left to MMPretrain."""
+    roots = set()
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        roots.update(_cifar10_roots(cfg.get(key)))
+    for root in sorted(r for r in roots if r):
+        if not osp.exists(root):
+            lay_out_offline_copy(root)
+        if is_cifar10_folder(root):
+            print_log(f'{root}: CIFAR-10 image folders, read with '
+                      'CustomDataset', logger='current', level=logging.INFO)
+            cfg = use_cifar10_folder(cfg, root, only_root=root)
+    return cfg
+
+
+def use_cifar10_folder(cfg: Config, root: str,
+                       only_root: Optional[str] = None) -> Config:
+    """Replace every ``CIFAR10`` dataset in the dataloaders of ``cfg`` (or
+    those on ``data_root=only_root``) by a ``CustomDataset`` on
+    ``root/{train,test}`` with the same pipeline."""
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(key) is not None:
-            cfg[key] = _rewrite(cfg[key], root)
+            cfg[key] = _rewrite(cfg[key], root, only_root)
     return cfg

@@ -5,7 +5,8 @@
 (``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local_rank``), and
 :func:`prepare_config` applies them in MMPretrain's order: launcher and
 work dir, the tool's own edits, ``--cfg-options`` last (so they win), then
-the CIFAR-10 image-folder reading (``KDIGA_CIFAR10_FOLDER``) and DDP on CPU.
+the CIFAR-10 image-folder reading (the folders found at a dataset's
+``data_root``, or ``KDIGA_CIFAR10_FOLDER``) and DDP on CPU.
 """
 import argparse
 import os
@@ -17,7 +18,11 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..compat import cpu_ddp_cfg
-from ..datasets.cifar10_folder import ENV_VAR, use_cifar10_folder
+from ..datasets.cifar10_folder import (
+    ENV_VAR,
+    use_cifar10_folder,
+    use_cifar10_folders_found,
+)
 
 
 def add_runner_args(parser: argparse.ArgumentParser,
@@ -62,6 +67,8 @@ def prepare_config(cfg: Config,
         cfg.merge_from_dict(args.cfg_options)
     if os.environ.get(ENV_VAR):
         cfg = use_cifar10_folder(cfg, os.environ[ENV_VAR])
+    else:
+        cfg = use_cifar10_folders_found(cfg)
     return cpu_ddp_cfg(cfg)
 
 

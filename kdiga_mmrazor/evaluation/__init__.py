@@ -2,8 +2,9 @@
 diagnostics, sanity checks, result tables.
 
 Importing registers ``RobustValLoop``/``RobustTestLoop`` in MMEngine's root
-``LOOPS`` and ``RobustAccuracy``/``RobustDiagnostics`` in its root
-``METRICS`` (reachable from any ``default_scope``).
+``LOOPS``, ``RobustEvalHook``/``RobustResultsHook`` in its root ``HOOKS``
+and ``RobustAccuracy``/``RobustDiagnostics`` in its root ``METRICS``
+(reachable from any ``default_scope``).
 """
 from .diagnostics import (
     first_order_bound,
@@ -12,6 +13,7 @@ from .diagnostics import (
     local_linearity,
     transfer_bound,
 )
+from .hooks import RobustEvalHook, RobustResultsHook
 from .loops import RobustTestLoop, RobustValLoop
 from .metrics import RobustAccuracy, RobustDiagnostics
 from .robust_evaluator import RobustEvaluator, batch_targets
@@ -28,7 +30,8 @@ from .tables import (
 
 __all__ = [
     'IndexedSubset', 'RobustAccuracy', 'RobustDiagnostics',
-    'RobustEvaluator', 'RobustSanityChecks', 'RobustTestLoop',
+    'RobustEvalHook', 'RobustEvaluator', 'RobustResultsHook',
+    'RobustSanityChecks', 'RobustTestLoop',
     'RobustValLoop', 'apply_robust_options', 'attack_strength',
     'batch_targets', 'collect_versions', 'first_order_bound',
     'gradient_misalignment', 'input_gradient', 'is_robust_loop',

@@ -28,10 +28,15 @@ class PixelNormalize(nn.Module):
             0–255 scale, as in MMPretrain configs. ``None`` with ``std``
             ``None`` is the identity (the model sees ``[0, 1]`` pixels).
         std (Sequence[float] | Tensor, optional): Per-channel std, 0–255.
+        flip_channels (bool): Reverse the channel order first (RGB ↔ BGR),
+            for a model whose ``to_rgb`` differs from the pixels it is
+            given. Defaults to False.
     """
 
-    def __init__(self, mean=None, std=None) -> None:
+    def __init__(self, mean=None, std=None,
+                 flip_channels: bool = False) -> None:
         super().__init__()
+        self.flip_channels = bool(flip_channels)
         if (mean is None) != (std is None):
             raise ValueError('PixelNormalize: give both mean and std, or '
                              f'neither (got mean={mean}, std={std})')
@@ -52,16 +57,19 @@ class PixelNormalize(nn.Module):
         return cls()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.flip_channels:
+            x = x.flip(1)
         if not self.enabled:
             return x
         return (x - self.mean.to(x)) / self.std.to(x)
 
     def extra_repr(self) -> str:
+        flip = ', channels flipped' if self.flip_channels else ''
         if not self.enabled:
-            return 'identity'
+            return 'identity' + flip
         mean, std = ([round(v * PIXEL_SCALE, 3) for v in t.flatten().tolist()]
                      for t in (self.mean, self.std))
-        return f'mean={mean}, std={std} (0-255 scale)'
+        return f'mean={mean}, std={std} (0-255 scale){flip}'
 
 
 class PixelSpaceClassifier(nn.Module):

@@ -71,6 +71,8 @@ def test_config_builds_and_trains_one_step(config):
     the KL term, 1 − α on the student's CE, γ on the alignment), computed
     by hand from the same models, and SGD moves the student by −lr·∇."""
     cfg = Config.fromfile(osp.join(REPO, config))
+    if cfg.get('data_preprocessor') is not None:  # as the Runner does
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()

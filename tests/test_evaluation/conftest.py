@@ -196,12 +196,16 @@ def runner_cfg(work_dir,
 def make_runner(tmp_path):
     """``make_runner(**runner_cfg kwargs)``: a real MMEngine Runner."""
     from mmengine.runner import Runner
+
+    # here, not at the top: ddp_robust_eval.py imports this file alone
+    from ..conftest import LogRecords
     made = []
 
     def make(**kwargs):
         cfg = runner_cfg(tmp_path / f'run{len(made)}', **kwargs)
         cfg['experiment_name'] = f'robust_test_{id(cfg)}_{len(made)}'
         runner = Runner.from_cfg(cfg)
+        LogRecords.attach_active()  # the runner's logger too
         made.append(runner)
         return runner
 

@@ -4,8 +4,9 @@
 # Usage: bash tools/dataset_converters/prepare_cifar10.sh [SHARED_DATA_DIR]
 #
 # With an offline JPEG copy (default: ../shared/data, which holds
-# unpack_cifar10.sh and cifar10-jpeg.tar.gz) it unpacks it into data/. Point
-# the tools at it with  export KDIGA_CIFAR10_FOLDER=data/cifar10
+# unpack_cifar10.sh and cifar10-jpeg.tar.gz) it unpacks it into data/. The
+# tools read image folders at a config's data root by themselves, and run
+# this script when data/cifar10 is missing; so does the test suite.
 #
 # Without one, you need nothing from this script: MMPretrain's CIFAR10
 # dataset (the default in every config) downloads the official pickles into
@@ -20,5 +21,4 @@ if [[ ! -x $shared/unpack_cifar10.sh && ! -f $shared/unpack_cifar10.sh ]]; then
     exit 1
 fi
 bash "$shared/unpack_cifar10.sh" "$here/data"
-echo "CIFAR-10 image folders ready in $here/data/cifar10;"
-echo "run the tools with: export KDIGA_CIFAR10_FOLDER=data/cifar10"
+echo "CIFAR-10 image folders ready in $here/data/cifar10"

@@ -8,16 +8,14 @@
 #   model = dict(_base_.kdiga_distill, architecture=..., teacher=...,
 #                teacher_ckpt=...)
 # and scale the student's own CE to 1 − α in its head.
-# The algorithm's preprocessor only scales to [0, 1] pixels; each model
-# normalises with its own data_preprocessor mean/std.
+# No data_preprocessor here: the Runner hands the model the config's
+# top-level one (a dataset base's), which KDIGADistill turns into a
+# scale-only one (pixels in [0, 1], its channel conversion kept); each model
+# normalises with its own data_preprocessor mean/std, or, when it states
+# none (a stock config's `model`), with the top-level one's (logged).
 kdiga_distill = dict(
     _scope_='mmrazor',
     type='KDIGADistill',
-    data_preprocessor=dict(
-        type='mmpretrain.ClsDataPreprocessor',
-        mean=[0.0, 0.0, 0.0],
-        std=[255.0, 255.0, 255.0],
-        to_rgb=False),
     teacher_ckpt=None,
     student_ckpt=None,
     distiller=dict(

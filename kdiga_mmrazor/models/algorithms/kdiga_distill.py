@@ -17,18 +17,20 @@ from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
+from torch import nn
 
 from ...checkpoint import load_state_dict_checked
 from ...ops.double_backward import FastDoubleBackward, sdpa_math_kernel
-from ...utils.pixel_space import (
-    PIXEL_SCALE,
-    PixelNormalize,
-    PixelSpaceClassifier,
+from ...utils.pixel_space import PixelSpaceClassifier
+from .kdiga_inputs import (
+    check_first_input_gradients,
+    member_normalization,
+    split_data_preprocessor,
+    states_preprocessor,
+    to_rgb_of,
 )
 
 PIXEL_RANGE_TOLERANCE = 1e-3
-
-
 def gather_targets(data_samples: Sequence[BaseDataElement]) -> torch.Tensor:
     """Class indices (B,), or soft targets (B, C) after batch augments."""
     if 'gt_score' in data_samples[0]:
@@ -163,6 +165,13 @@ class KDIGADistill(SingleTeacherDistill):
                 'KDIGADistill: model.teacher_norm_eval=False is not '
                 'supported: the whole teacher is always in eval mode (its '
                 'BatchNorm statistics never move); remove the key')
+        stated = dict(
+            student=states_preprocessor(kwargs.get('architecture', {})),
+            teacher=states_preprocessor(teacher))
+        shared = None
+        if not isinstance(kwargs.get('data_preprocessor'), nn.Module):
+            kwargs['data_preprocessor'], shared = split_data_preprocessor(
+                kwargs.get('data_preprocessor'))
         super().__init__(
             distiller=distiller,
             teacher=teacher,
@@ -175,7 +184,6 @@ class KDIGADistill(SingleTeacherDistill):
             raise TypeError(
                 'KDIGADistill: model.distiller.type must be KDIGADistiller '
                 f'(got {type(self.distiller).__name__})')
-        self._check_pixel_preprocessor()
         if teacher_ckpt:
             self.teacher_sha256 = load_state_dict_checked(
                 self.teacher,
@@ -196,31 +204,16 @@ class KDIGADistill(SingleTeacherDistill):
         self.teacher_input_size = teacher_input_size
         self.math_sdpa = math_sdpa
         self.fast_double_backward = fast_double_backward
-        self._normalizers = dict(
-            student=PixelNormalize.from_preprocessor(
-                self.architecture.data_preprocessor),
-            teacher=PixelNormalize.from_preprocessor(
-                self.teacher.data_preprocessor))
+        algorithm_to_rgb = to_rgb_of(self.data_preprocessor)
+        self._normalizers = {
+            member: member_normalization(member, module, stated[member],
+                                         shared, algorithm_to_rgb)
+            for member, module in (('student', self.architecture),
+                                   ('teacher', self.teacher))
+        }
         self._pixels_checked = False
+        self._grads_checked = False
         self.teacher.eval()
-
-    def _check_pixel_preprocessor(self) -> None:
-        dp = self.data_preprocessor
-        ok = getattr(dp, '_enable_normalize', False)
-        if ok:
-            ok = (torch.allclose(dp.mean, torch.zeros_like(dp.mean))
-                  and torch.allclose(dp.std,
-                                     torch.full_like(dp.std, PIXEL_SCALE)))
-        if not ok:
-            got = (f'mean={dp.mean.flatten().tolist()}, '
-                   f'std={dp.std.flatten().tolist()}' if getattr(
-                       dp, '_enable_normalize', False) else 'no mean/std')
-            raise ValueError(
-                'KDIGADistill: model.data_preprocessor must scale images '
-                'to [0, 1] pixels (mean=[0, 0, 0], std=[255, 255, 255]), '
-                f'got {got}. Put each model\'s own mean/std in '
-                'model.architecture.data_preprocessor and '
-                'model.teacher.data_preprocessor')
 
     # -- pixel-space views -------------------------------------------------
     def pixel_classifier(self,
@@ -324,6 +317,9 @@ class KDIGADistill(SingleTeacherDistill):
 
         self.distiller.record(False, 'logits', z_t)
         self.distiller.record(True, 'logits', z_s)
+        if need_grad and not self._grads_checked:
+            check_first_input_gradients(dict(teacher=g_t, student=g_s))
+            self._grads_checked = True
         if need_grad:
             self.distiller.record(False, 'input_grad', g_t)
             self.distiller.record(True, 'input_grad', g_s)

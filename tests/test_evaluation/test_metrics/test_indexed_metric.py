@@ -2,7 +2,6 @@
 copies DefaultSampler pads with are counted once), prefixed, cleared."""
 import pytest
 
-from kdiga_mmrazor.evaluation.metrics import indexed_metric
 from kdiga_mmrazor.evaluation.metrics.indexed_metric import (
     IndexedMetric,
     gather_unique,
@@ -26,12 +25,10 @@ class CountMetric(IndexedMetric):
 
 
 @pytest.fixture
-def logged(monkeypatch):
-    """Messages of ``print_log`` in ``indexed_metric``."""
-    messages = []
-    monkeypatch.setattr(indexed_metric, 'print_log',
-                        lambda msg, **kwargs: messages.append(msg))
-    return messages
+def logged(mmengine_log):
+    """Messages MMEngine's loggers emitted (``print_log`` in
+    ``indexed_metric``)."""
+    return mmengine_log.view(contains='distinct samples')
 
 
 def _r(i, value):

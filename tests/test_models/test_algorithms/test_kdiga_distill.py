@@ -1,5 +1,6 @@
 """KDIGADistill: gradients, frozen teacher, normalisations, any pair."""
 import copy
+import logging
 
 import pytest
 import torch
@@ -162,6 +163,7 @@ def _vit(num_classes=3, img_size=8):
     return dict(
         _scope_='mmpretrain',
         type='ImageClassifier',
+        data_preprocessor=dict(type='ClsDataPreprocessor'),
         backbone=dict(
             type='VisionTransformer',
             arch=dict(
@@ -182,6 +184,7 @@ def _cnn(num_classes=3):
     return dict(
         _scope_='mmpretrain',
         type='ImageClassifier',
+        data_preprocessor=dict(type='ClsDataPreprocessor'),
         backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=8,
                       stem_channels=8),
         neck=dict(type='GlobalAveragePooling'),
@@ -193,6 +196,7 @@ def _mobilenet_v2(num_classes=3):
     return dict(
         _scope_='mmpretrain',
         type='ImageClassifier',
+        data_preprocessor=dict(type='ClsDataPreprocessor'),
         backbone=dict(type='MobileNetV2', widen_factor=0.25),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=num_classes,
@@ -284,6 +288,7 @@ def test_timm_vit_student_through_mmpretrain_wrapper():
     student = dict(
         _scope_='mmpretrain',
         type='TimmClassifier',
+        data_preprocessor=dict(type='ClsDataPreprocessor'),
         model_name='vit_tiny_patch16_224',
         pretrained=False,
         img_size=8,
@@ -360,12 +365,53 @@ def test_different_class_counts_fail_clearly():
         build(teacher=toy_classifier(num_classes=5)).loss(*batch())
 
 
-def test_normalising_algorithm_preprocessor_is_refused():
-    cfg = kdiga_model(toy_classifier(), toy_classifier())
-    cfg['data_preprocessor'].update(mean=CIFAR_MEAN, std=CIFAR_STD)
-    with pytest.raises(ValueError, match=r'model.data_preprocessor must '
-                       r'scale images to \[0, 1\]'):
-        MODELS.build(cfg)
+def test_a_normalising_algorithm_preprocessor_only_scales_and_lends_its_stats(
+        mmengine_log):
+    """A config's top-level data_preprocessor (what the Runner hands the
+    model, e.g. a stock MMPretrain config's): the algorithm only scales to
+    [0, 1]; a model that states no normalisation of its own takes its
+    mean/std (logged), a model that states one keeps it."""
+    student = toy_classifier()
+    del student['data_preprocessor']  # as a stock config's `model`
+    cfg = kdiga_model(student, toy_classifier(IMAGENET_MEAN, IMAGENET_STD))
+    cfg['data_preprocessor'] = dict(type='mmpretrain.ClsDataPreprocessor',
+                                    mean=CIFAR_MEAN, std=CIFAR_STD)
+    model = MODELS.build(cfg)
+    dp = model.data_preprocessor
+    assert dp.mean.flatten().tolist() == [0.0] * 3
+    assert dp.std.flatten().tolist() == [255.0] * 3
+    x = torch.rand(2, 3, 8, 8)
+    cifar = (x - torch.tensor(CIFAR_MEAN).view(3, 1, 1) / 255) / (
+        torch.tensor(CIFAR_STD).view(3, 1, 1) / 255)
+    imagenet = (x - torch.tensor(IMAGENET_MEAN).view(3, 1, 1) / 255) / (
+        torch.tensor(IMAGENET_STD).view(3, 1, 1) / 255)
+    torch.testing.assert_close(model._normalizers['student'](x), cifar)
+    torch.testing.assert_close(model._normalizers['teacher'](x), imagenet)
+    assert any('model.architecture states no data_preprocessor; it '
+               'normalises with' in m for m in mmengine_log.messages())
+
+
+def test_a_model_without_a_stated_normalisation_names_the_key():
+    student = toy_classifier()
+    del student['data_preprocessor']
+    with pytest.raises(ValueError, match=r'model.architecture states no '
+                       r'data_preprocessor.*_base_.data_preprocessor'):
+        MODELS.build(kdiga_model(student, toy_classifier()))
+
+
+def test_a_models_own_to_rgb_is_honoured_inside_it():
+    """The algorithm gives RGB pixels (CIFAR10 loads RGB, to_rgb=False); a
+    teacher trained on BGR (to_rgb=True converts its BGR loader) sees them
+    flipped, inside its pixel-space view."""
+    teacher = toy_classifier(CIFAR_MEAN, CIFAR_STD)
+    teacher['data_preprocessor']['to_rgb'] = True
+    model = MODELS.build(kdiga_model(toy_classifier(), teacher))
+    x = torch.rand(2, 3, 8, 8)
+    want = (x.flip(1) - torch.tensor(CIFAR_MEAN).view(3, 1, 1) / 255) / (
+        torch.tensor(CIFAR_STD).view(3, 1, 1) / 255)
+    torch.testing.assert_close(model._normalizers['teacher'](x), want)
+    assert not model._normalizers['student'].flip_channels
+    assert 'channels flipped' in str(model.pixel_classifier('teacher'))
 
 
 def test_inputs_outside_pixel_range_are_refused():
@@ -448,3 +494,39 @@ def test_fast_double_backward_gives_pytorchs_gradients(
 def test_a_trainable_or_train_mode_teacher_is_refused(key, value):
     with pytest.raises(ValueError, match=f'model.{key}={value}'):
         build(**{key: value})
+
+
+def _zero_head(model, member):
+    net = model.teacher if member == 'teacher' else model.architecture
+    with torch.no_grad():
+        net.backbone.fc2.weight.zero_()
+
+
+def test_a_teacher_with_zero_input_gradients_stops_the_first_step():
+    model = build()
+    _zero_head(model, 'teacher')
+    with pytest.raises(RuntimeError, match=r"teacher's input gradient .* "
+                       r'exactly 0.*head that starts at zero.*checkpoint'):
+        model.loss(*batch())
+
+
+def test_a_non_finite_input_gradient_stops_the_first_step():
+    model = build()
+    with torch.no_grad():
+        model.architecture.backbone.fc1.weight[0, 0] = float('nan')
+    with pytest.raises(RuntimeError, match="student's input gradient.*not "
+                       'finite.*model.architecture'):
+        model.loss(*batch())
+
+
+def test_a_student_with_zero_input_gradients_warns_and_still_trains(
+        mmengine_log):
+    model = build()
+    _zero_head(model, 'student')
+    losses = model.loss(*batch())
+    assert any("student's input gradient of the first step is exactly 0"
+               in m for m in mmengine_log.messages(logging.WARNING))
+    losses['distill.loss_iga'].backward()
+    assert model.architecture.backbone.fc2.weight.grad.abs().sum() > 0
+    # the check runs once: later steps are not inspected again
+    assert model._grads_checked
