@@ -37,9 +37,6 @@ model = dict(
     _base_.kdiga_distill,
     architecture=dict(
         _base_.resnet20_cifar,
-        data_preprocessor=_base_.resnet4b_cifar.data_preprocessor,
-        head=dict(
-            type='ClsHead',
-            loss=dict(type='CrossEntropyLoss', loss_weight=0.5))),
+        data_preprocessor=_base_.resnet4b_cifar.data_preprocessor),
     teacher=_base_.resnet4b_cifar,
     teacher_ckpt='checkpoints/abcrown_resnet4b_linf2.pth')

@@ -10,16 +10,7 @@ _base_ = [
     './_base_/models/vit-tiny-p4_cifar.py',  # defines `vit_tiny_p4_cifar`
 ]
 
-model = dict(
-    architecture=dict(
-        _delete_=True,
-        **dict(
-            _base_.vit_tiny_p4_cifar,
-            head=dict(
-                type='VisionTransformerClsHead',
-                num_classes=10,
-                in_channels=192,
-                loss=dict(type='CrossEntropyLoss', loss_weight=0.5)))))
+model = dict(architecture=dict(_delete_=True, **_base_.vit_tiny_p4_cifar))
 
 optim_wrapper = dict(
     _delete_=True,

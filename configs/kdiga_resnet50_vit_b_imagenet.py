@@ -65,8 +65,7 @@ model = dict(
         head=dict(
             type='VisionTransformerClsHead',
             num_classes=1000,
-            in_channels=768,
-            loss=dict(type='CrossEntropyLoss', loss_weight=0.5))),
+            in_channels=768)),
     teacher=dict(
         _scope_='mmpretrain',
         type='ImageClassifier',

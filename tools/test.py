@@ -24,18 +24,42 @@ Example::
         --work-dir work_dirs/teacher_robust
 """
 import argparse
+import os.path as osp
+import sys
 
 from mmengine.config import Config
 
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
 from kdiga_mmrazor.checkpoint import load_state_dict_checked
-from kdiga_mmrazor.engine import add_runner_args, build_runner, prepare_config
-from kdiga_mmrazor.evaluation import apply_robust_options
+from kdiga_mmrazor.engine import (
+    add_runner_args,
+    build_runner,
+    load_config,
+    prepare_config,
+)
+from kdiga_mmrazor.evaluation import apply_robust_options, teacher_alone
 from kdiga_mmrazor.evaluation.hooks import CHECKPOINT_INFO
+from kdiga_mmrazor.evaluation.robust_test_options import (
+    configured_attack_names,
+)
 from kdiga_mmrazor.utils import unwrap_model
 
 
+def attacks_help(argv) -> str:
+    """``--attacks``' help, with the names the given config defines when
+    ``--help`` follows a config path."""
+    text = ('keep only these of the configured attacks (by metric name, '
+            'e.g. pgd20_linf_8)')
+    if argv and osp.isfile(argv[0]) and {'-h', '--help'} & set(argv):
+        names = configured_attack_names(load_config(argv[0]))
+        text += '; this config defines: ' + ('; '.join(
+            f'{where}: {", ".join(n)}' for where, n in names.items())
+                                           or 'none')
+    return text
+
+
 def parse_args(argv=None) -> argparse.Namespace:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(description='Test a checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -58,12 +82,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--attacks',
         nargs='+',
         metavar='NAME',
-        help='keep only these of the configured attacks (by metric name, '
-        'e.g. pgd20_linf_8)')
+        help=attacks_help(argv))
     parser.add_argument(
         '--evaluate-teacher',
         action='store_true',
         help='robust test the teacher of a distillation model too')
+    parser.add_argument(
+        '--teacher',
+        action='store_true',
+        help='test the teacher of a distillation config alone (its '
+        'model.teacher with its own normalisation; CHECKPOINT holds the '
+        'teacher\'s weights, a bare backbone checkpoint included)')
     parser.add_argument(
         '--model-name',
         help='row label of the robust result table (default: the config '
@@ -79,6 +108,8 @@ def robust_test_options(args: argparse.Namespace):
     def edit(cfg: Config) -> Config:
         cfg.load_from = None
         cfg.resume = False
+        if args.teacher:
+            cfg = teacher_alone(cfg, args.config)
         cfg = apply_robust_options(
             cfg,
             robust=args.robust,
@@ -101,7 +132,7 @@ def robust_test_options(args: argparse.Namespace):
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = prepare_config(
-        Config.fromfile(args.config), args, edit=robust_test_options(args))
+        load_config(args.config), args, edit=robust_test_options(args))
     runner = build_runner(cfg)
     sha256 = load_state_dict_checked(
         unwrap_model(runner.model),

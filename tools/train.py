@@ -9,7 +9,12 @@ import argparse
 from mmengine.config import Config
 
 import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
-from kdiga_mmrazor.engine import add_runner_args, build_runner, prepare_config
+from kdiga_mmrazor.engine import (
+    add_runner_args,
+    build_runner,
+    load_config,
+    prepare_config,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,7 +70,7 @@ def training_options(args: argparse.Namespace):
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = prepare_config(
-        Config.fromfile(args.config), args, edit=training_options(args))
+        load_config(args.config), args, edit=training_options(args))
     build_runner(cfg).train()
 
 

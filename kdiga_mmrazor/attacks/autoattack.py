@@ -355,4 +355,14 @@ class AutoAttack(BaseAttack):
             x_adv, y_adv = adversary.run_standard_evaluation(
                 x, y, batch_size=x.shape[0])
         self._recheck(model, x, y, x_adv, y_adv)
+        robust = int((y_adv == y).sum())
+        print_log(
+            f'{self.name}: {robust} of {x.shape[0]} images still classified '
+            f'correctly ({100 * robust / max(x.shape[0], 1):.2f}% of the '
+            'images given to it; pyautoattack\'s "initial accuracy" counts '
+            'only the correctly classified images it was given, which the '
+            'robust loops and hook pre-select; their robust/... metrics are '
+            'over all evaluated samples)',
+            logger='current',
+            level=logging.INFO)
         return x_adv

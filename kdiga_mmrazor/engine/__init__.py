@@ -1,6 +1,11 @@
 """What the command-line tools share: the common MMEngine arguments and the
 config preparation around them (work dir, launcher, ``--cfg-options``, the
 CIFAR-10 image folder, DDP without a GPU), and building the runner."""
-from .runner_args import add_runner_args, build_runner, prepare_config
+from .runner_args import (
+    add_runner_args,
+    build_runner,
+    load_config,
+    prepare_config,
+)
 
-__all__ = ['add_runner_args', 'build_runner', 'prepare_config']
+__all__ = ['add_runner_args', 'build_runner', 'load_config', 'prepare_config']

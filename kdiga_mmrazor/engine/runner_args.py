@@ -11,6 +11,7 @@ the CIFAR-10 image-folder reading (the folders found at a dataset's
 import argparse
 import os
 import os.path as osp
+import sys
 from typing import Callable, Optional
 
 from mmengine.config import Config, DictAction
@@ -23,6 +24,16 @@ from ..datasets.cifar10_folder import (
     use_cifar10_folder,
     use_cifar10_folders_found,
 )
+
+
+def load_config(path: str) -> Config:
+    """``Config.fromfile`` with the working directory on ``sys.path`` first
+    (as ``python -m`` and the dist scripts have it), so that
+    ``custom_imports`` find a user's own modules."""
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    return Config.fromfile(path)
 
 
 def add_runner_args(parser: argparse.ArgumentParser,

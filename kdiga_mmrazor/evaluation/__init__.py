@@ -17,7 +17,11 @@ from .hooks import RobustEvalHook, RobustResultsHook
 from .loops import RobustTestLoop, RobustValLoop
 from .metrics import RobustAccuracy, RobustDiagnostics
 from .robust_evaluator import RobustEvaluator, batch_targets
-from .robust_test_options import apply_robust_options, is_robust_loop
+from .robust_test_options import (
+    apply_robust_options,
+    is_robust_loop,
+    teacher_alone,
+)
 from .sanity_checks import RobustSanityChecks, attack_strength
 from .subset import IndexedSubset, select_subset
 from .tables import (
@@ -36,5 +40,5 @@ __all__ = [
     'batch_targets', 'collect_versions', 'first_order_bound',
     'gradient_misalignment', 'input_gradient', 'is_robust_loop',
     'local_linearity', 'markdown_table', 'read_results', 'report_results',
-    'select_subset', 'transfer_bound', 'write_results'
+    'select_subset', 'teacher_alone', 'transfer_bound', 'write_results'
 ]

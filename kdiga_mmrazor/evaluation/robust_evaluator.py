@@ -9,22 +9,28 @@ across ranks by MMEngine's ``BaseMetric``). The robust loops
 only needs classifiers ``x ∈ [0, 1] ↦ logits`` (each with its own
 normalisation inside) and batches ``(x, y, sample_idx)``.
 """
+import logging
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.dist import get_world_size
+from mmengine.logging import print_log
 from mmengine.registry import METRICS
 from torch import nn
 
 from ..attacks.builder import build_attack
-from ..utils import as_pixel_classifier, frozen_eval, unwrap_model
+from ..utils import (
+    as_pixel_classifier,
+    frozen_eval,
+    pixels_from_batch,
+    unwrap_model,
+)
 from .diagnostics import gradient_misalignment, input_gradient, local_linearity
 from .evaluator_options import build_sanity_checks, parse_diagnostics
 from .tables import collect_versions, metrics_to_rows
 
-# metric key prefix of each member of a model
-PREFIXES = {'student': 'robust', 'teacher': 'teacher/robust'}
+PREFIXES = {'student': 'robust', 'teacher': 'teacher/robust'}  # of keys
 
 
 def batch_targets(data_samples: Optional[Sequence],
@@ -123,11 +129,8 @@ class RobustEvaluator:
                    ) -> Tuple[Dict[str, nn.Module], Optional[nn.Module]]:
         """The pixel-space classifiers of a (possibly wrapped) runner
         model: ``{'student': …}`` plus ``'teacher'`` when evaluated, and
-        the teacher whose input gradient the diagnostics compare with.
-
-        Raises:
-            ValueError: the teacher is asked for and the model has none.
-        """
+        the teacher whose input gradient the diagnostics compare with
+        (ValueError when one is asked for and the model has none)."""
         model = unwrap_model(model)
         has_teacher = getattr(model, 'teacher', None) is not None
         if self.evaluate_teacher and not has_teacher:
@@ -195,10 +198,8 @@ class RobustEvaluator:
         """Evaluate one batch of every member.
 
         Args:
-            x (Tensor): Images in ``[0, 1]``, (B, C, H, W).
-            y (Tensor): Labels, (B,).
-            sample_idx (Sequence[int]): Dataset index of each sample (each
-                counted once across ranks).
+            x (Tensor): Images in ``[0, 1]``, (B, C, H, W); ``y`` labels.
+            sample_idx (Sequence[int]): Dataset index of each sample.
             student_pred (Tensor, optional): The student's clean
                 predictions when already known (saves a forward pass).
 
@@ -224,6 +225,33 @@ class RobustEvaluator:
                 teacher_grad if self.align_teacher is not None else None,
                 student_pred)
         return results
+
+    def process_data_batch(self,
+                           model: nn.Module,
+                           data_batch: Dict,
+                           student_pred: Optional[torch.Tensor] = None
+                           ) -> Dict[str, List[Dict]]:
+        """:meth:`process` of a dataloader batch: pixels from the model's
+        own data preprocessor (its mean/std step skipped), labels and
+        dataset indices from its data samples."""
+        with torch.no_grad():
+            x, samples = pixels_from_batch(model, data_batch)
+        y, sample_idx = batch_targets(samples, x.device, self.owner)
+        if student_pred is not None:
+            student_pred = student_pred.to(x.device)
+        return self.process(x, y, sample_idx, student_pred)
+
+    def log_progress(self, idx: int, total: int, every: int) -> None:
+        """Log the running accuracies after batch ``idx`` (every ``every``
+        batches, and after the last)."""
+        if (idx + 1) % every and idx + 1 != total:
+            return
+        rank = ' on this rank' if get_world_size() > 1 else ''
+        print_log(
+            f'{self.owner} [{idx + 1}/{total}] running acc (%){rank}: '
+            f'{self.running_accuracy()}',
+            logger='current',
+            level=logging.INFO)
 
     def _member(self, member: str, x: torch.Tensor, y: torch.Tensor,
                 sample_idx: Sequence[int], first: bool,
@@ -364,7 +392,6 @@ class RobustEvaluator:
 
 def model_name_of(cfg, model: nn.Module) -> str:
     """A row label: the config's file name, or the model's class name."""
-    filename = getattr(cfg, 'filename', None)
-    if filename:
-        return osp.splitext(osp.basename(filename))[0]
-    return type(unwrap_model(model)).__name__
+    name = getattr(cfg, 'filename', None)
+    return osp.splitext(osp.basename(name))[0] if name else type(
+        unwrap_model(model)).__name__

@@ -5,11 +5,11 @@
 entry point (a notebook, a sweep script) gets the same behaviour and the
 same errors.
 """
-from typing import Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.config import Config, ConfigDict
 
-from ..attacks.builder import select_attacks
+from ..attacks.builder import attack_names, select_attacks
 
 ROBUST_LOOPS = ('RobustTestLoop', 'RobustValLoop')
 
@@ -78,3 +78,46 @@ def apply_robust_options(cfg: Config,
     if cfg.get('default_hooks', {}).get('logger') is not None:
         cfg.default_hooks.logger.interval = 1
     return cfg
+
+
+def teacher_alone(cfg: Config, where: str = 'the config') -> Config:
+    """The config of a distillation model made the test of its teacher
+    alone: ``model`` becomes ``model.teacher`` (with its own
+    ``data_preprocessor``), and the robust loop and hooks stop evaluating a
+    teacher of it.
+
+    Raises:
+        ValueError: the config's model has no teacher.
+    """
+    teacher = cfg.model.get('teacher') if isinstance(cfg.model, dict) \
+        else None
+    if not isinstance(teacher, dict):
+        raise ValueError(
+            f'tools/test.py --teacher: {where} has no model.teacher dict '
+            'to test; give a distillation config')
+    cfg.model = teacher
+    for loop_cfg in (cfg.get('test_cfg'), cfg.get('val_cfg')):
+        if is_robust_loop(loop_cfg):
+            loop_cfg.evaluate_teacher = False
+    for hook in cfg.get('custom_hooks', []):
+        if hook.get('type') == 'RobustEvalHook':
+            hook['evaluate_teacher'] = False
+    return cfg
+
+
+def configured_attack_names(cfg: Config) -> Dict[str, List[str]]:
+    """The attack names (metric keys) a config defines, by where: its
+    ``test_cfg``/``val_cfg`` robust loops, its ``robust_eval`` and
+    ``robust_val`` pieces, and its ``RobustEvalHook`` entries."""
+    found: Dict[str, List[str]] = {}
+    sources = [('test_cfg', cfg.get('test_cfg')), ('val_cfg',
+                                                   cfg.get('val_cfg')),
+               ('robust_eval', cfg.get('robust_eval')),
+               ('robust_val', cfg.get('robust_val'))]
+    sources += [(f'custom_hooks[{i}]', hook)
+                for i, hook in enumerate(cfg.get('custom_hooks', []))
+                if hook.get('type') == 'RobustEvalHook']
+    for where, source in sources:
+        if isinstance(source, dict) and source.get('attacks'):
+            found[where] = attack_names(list(source['attacks']), where)
+    return found

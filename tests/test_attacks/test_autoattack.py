@@ -193,3 +193,18 @@ def test_too_few_classes_raise_at_attack_time():
     with pytest.raises(ValueError, match=r'n_target_classes=5.*at most 2'):
         AutoAttack(eps=8 / 255, attacks_to_run=['apgd-ce'],
                    n_target_classes=5, verbose=False)(model, x, y)
+
+
+def test_final_line_counts_the_images_it_was_given(trained_mlp,
+                                                   mmengine_log):
+    """The wrapper's own last line: robust images over all images given
+    (pyautoattack's "initial accuracy" counts only the correct ones)."""
+    model, x, y = trained_mlp
+    attack = AutoAttack(eps=4 / 255, attacks_to_run=['apgd-ce'], n_iter=5)
+    x_adv = attack(model, x, y)
+    with torch.no_grad():
+        robust = int((model(x_adv).argmax(1) == y).sum())
+    want = (f'{attack.name}: {robust} of {len(y)} images still classified '
+            f'correctly ({100 * robust / len(y):.2f}% of the images given')
+    assert any(m.startswith(want) for m in mmengine_log.messages()), (
+        mmengine_log.messages()[-3:])

@@ -5,7 +5,10 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from kdiga_mmrazor.evaluation import apply_robust_options
+from kdiga_mmrazor.evaluation import apply_robust_options, teacher_alone
+from kdiga_mmrazor.evaluation.robust_test_options import (
+    configured_attack_names,
+)
 
 from ..conftest import REPO
 
@@ -50,3 +53,22 @@ def test_unknown_attack_name_lists_the_configured_ones():
         apply_robust_options(
             _cfg('robust_eval/resnet20_cifar10.py'),
             attacks=['pgd20_linf_3'])
+
+
+def test_teacher_alone_makes_the_teacher_the_tested_model():
+    cfg = teacher_alone(_cfg('kdiga_resnet4b_resnet20_cifar10.py'))
+    assert cfg.model.backbone.type == 'ResNet4b'
+    assert cfg.model.data_preprocessor.std == [63.0105, 62.0925, 66.708]
+    assert cfg.test_cfg.evaluate_teacher is False
+    assert cfg.val_cfg.evaluate_teacher is False
+    with pytest.raises(ValueError, match='--teacher: .* no model.teacher'):
+        teacher_alone(_cfg('resnet20_cifar10.py'), 'resnet20_cifar10.py')
+
+
+def test_attack_names_a_config_defines_by_where():
+    names = configured_attack_names(
+        _cfg('robust_eval/resnet4b_cifar10.py'))
+    assert names == {
+        'test_cfg': ['pgd20_linf_2', 'autoattack_linf_2', 'pgd20_linf_8'],
+        'robust_eval': ['pgd20_linf_2', 'autoattack_linf_2', 'pgd20_linf_8']
+    }

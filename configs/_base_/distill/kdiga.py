@@ -7,7 +7,8 @@
 # beside a stock MMPretrain config); experiment configs write
 #   model = dict(_base_.kdiga_distill, architecture=..., teacher=...,
 #                teacher_ckpt=...)
-# and scale the student's own CE to 1 − α in its head.
+# α is `model.alpha`: the student's own task loss is scaled to 1 − α
+# whatever its head's loss_weight says, the KL term gets α.
 # No data_preprocessor here: the Runner hands the model the config's
 # top-level one (a dataset base's), which KDIGADistill turns into a
 # scale-only one (pixels in [0, 1], its channel conversion kept); each model
@@ -16,12 +17,13 @@
 kdiga_distill = dict(
     _scope_='mmrazor',
     type='KDIGADistill',
+    alpha=0.5,  # (1 − α)·CE of the student, α on the KL term
     teacher_ckpt=None,
     student_ckpt=None,
     distiller=dict(
         type='KDIGADistiller',
         distill_losses=dict(
-            loss_kl=dict(type='KLDivergence', tau=1, loss_weight=0.5),
+            loss_kl=dict(type='KLDivergence', tau=1),  # weight: α
             loss_iga=dict(
                 type='InputGradientAlignmentLoss',
                 distance='l2',

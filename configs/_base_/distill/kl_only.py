@@ -6,7 +6,7 @@
 kl_only_distiller = dict(
     distill_losses=dict(
         _delete_=True,
-        loss_kl=dict(type='KLDivergence', tau=1, loss_weight=0.5)),
+        loss_kl=dict(type='KLDivergence', tau=1)),  # weight: model.alpha
     loss_forward_mappings=dict(
         _delete_=True,
         loss_kl=dict(

@@ -7,17 +7,13 @@ Runner-free :class:`~kdiga_mmrazor.evaluation.RobustEvaluator`, and leaves
 ``val_cfg``, ``test_cfg`` and the clean metrics alone.
 """
 import copy
-import logging
 from typing import Dict, Optional, Sequence, Union
 
-import torch
-from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ...utils import pixels_from_batch
-from ..robust_evaluator import RobustEvaluator, batch_targets, model_name_of
+from ..robust_evaluator import RobustEvaluator, model_name_of
 from ..subset import indexed_dataloader
 
 
@@ -145,17 +141,8 @@ class RobustEvalHook(Hook):
         self.evaluator.start(*self.evaluator.members_of(model))
         total = len(loader)
         for idx, data_batch in enumerate(loader):
-            with torch.no_grad():
-                x, samples = pixels_from_batch(model, data_batch)
-            y, sample_idx = batch_targets(samples, x.device, self.owner)
-            self.evaluator.process(x, y, sample_idx)
-            if (idx + 1) % self.log_interval == 0 or idx + 1 == total:
-                rank = ' on this rank' if get_world_size() > 1 else ''
-                print_log(
-                    f'{self.owner} [{idx + 1}/{total}] running acc (%)'
-                    f'{rank}: {self.evaluator.running_accuracy()}',
-                    logger='current',
-                    level=logging.INFO)
+            self.evaluator.process_data_batch(model, data_batch)
+            self.evaluator.log_progress(idx, total, self.log_interval)
         metrics = self.evaluator.compute(len(loader.dataset))
         model.train(training)
         self.last_stage = stage

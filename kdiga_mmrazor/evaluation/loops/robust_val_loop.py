@@ -10,29 +10,25 @@ running accuracies. Unlike MMRazor's ``SingleTeacherDistillValLoop`` the
 teacher, when evaluated, keeps its own normalisation and every hook fires
 once.
 """
-import logging
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-from mmengine.dist import get_world_size
 from mmengine.evaluator import Evaluator
-from mmengine.logging import print_log
 from mmengine.registry import LOOPS
 from mmengine.runner import ValLoop, autocast
 from mmengine.runner.loops import _parse_losses, _update_losses
 from torch.utils.data import DataLoader
 
-from ...utils import pixels_from_batch
-from ..robust_evaluator import RobustEvaluator, batch_targets, model_name_of
+from ..robust_evaluator import RobustEvaluator, model_name_of
 from ..subset import indexed_dataloader
 
 
-def _predicted_labels(outputs, device) -> Optional[torch.Tensor]:
+def _predicted_labels(outputs) -> Optional[torch.Tensor]:
     """``pred_label`` of the model's own step outputs (MMPretrain
     ``DataSample``), or None when there are none."""
     if not outputs or 'pred_label' not in outputs[0]:
         return None
-    return torch.cat([o.pred_label.view(-1)[:1] for o in outputs]).to(device)
+    return torch.cat([o.pred_label.view(-1)[:1] for o in outputs])
 
 
 @LOOPS.register_module()
@@ -195,20 +191,10 @@ class RobustValLoop(ValLoop):
                 outputs = self.model_step(data_batch)
             outputs, _ = _update_losses(outputs, self.loss_buffer)
             self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        with torch.no_grad():
-            x, data_samples = pixels_from_batch(self.runner.model, data_batch)
-        y, sample_idx = batch_targets(data_samples, x.device, self.owner)
-        self.robust.process(
-            x, y, sample_idx,
-            student_pred=_predicted_labels(outputs, x.device))
-        total = len(self.dataloader)
-        if (idx + 1) % self.log_interval == 0 or idx + 1 == total:
-            print_log(
-                f'{self.owner} [{idx + 1}/{total}] running acc (%)'
-                f'{" on this rank" if get_world_size() > 1 else ""}: '
-                f'{self.robust.running_accuracy()}',
-                logger='current',
-                level=logging.INFO)
+        self.robust.process_data_batch(
+            self.runner.model, data_batch,
+            student_pred=_predicted_labels(outputs))
+        self.robust.log_progress(idx, len(self.dataloader), self.log_interval)
         self.call_hook(
             'after_iter', batch_idx=idx, data_batch=data_batch,
             outputs=outputs)

@@ -7,7 +7,7 @@ runs each model twice per step; here each runs once, and each model sees
 the pixels through its own normalisation.
 """
 from contextlib import nullcontext
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -29,41 +29,15 @@ from .kdiga_inputs import (
     states_preprocessor,
     to_rgb_of,
 )
+from .kdiga_objective import (
+    apply_alpha,
+    at_least_fp32,
+    classifier_task_loss,
+    gather_targets,
+    summed_cross_entropy,
+)
 
 PIXEL_RANGE_TOLERANCE = 1e-3
-def gather_targets(data_samples: Sequence[BaseDataElement]) -> torch.Tensor:
-    """Class indices (B,), or soft targets (B, C) after batch augments."""
-    if 'gt_score' in data_samples[0]:
-        return torch.stack([s.gt_score for s in data_samples])
-    return torch.cat([s.gt_label for s in data_samples])
-
-
-def at_least_fp32(tensor: torch.Tensor) -> torch.Tensor:
-    """fp16/bf16 → fp32; fp32 and fp64 unchanged."""
-    return tensor.to(torch.promote_types(tensor.dtype, torch.float32))
-
-
-def summed_cross_entropy(logits: torch.Tensor,
-                         target: torch.Tensor) -> torch.Tensor:
-    r""":math:`\sum_i \mathrm{CE}(z_i, y_i)` in (at least) fp32: its
-    gradient with respect to the batch holds each sample's own input
-    gradient."""
-    return F.cross_entropy(at_least_fp32(logits), target, reduction='sum')
-
-
-def classifier_task_loss(model: BaseModel, logits: torch.Tensor,
-                         data_samples: List) -> Dict[str, torch.Tensor]:
-    """The classifier's own loss on already computed logits (its head's
-    ``_get_loss`` for ``ImageClassifier``, its own for timm/HF wrappers)."""
-    head = getattr(model, 'head', None)
-    owner = head if hasattr(head, '_get_loss') else model
-    if not hasattr(owner, '_get_loss'):
-        raise TypeError(
-            f'KDIGADistill: cannot compute the task loss of '
-            f'{type(model).__name__} from logits (no head._get_loss or '
-            '_get_loss); set model.calculate_student_loss=False and add a '
-            'CE distill loss instead')
-    return owner._get_loss(logits, data_samples)
 
 
 @MODELS.register_module()
@@ -131,6 +105,12 @@ class KDIGADistill(SingleTeacherDistill):
             to True.
         calculate_student_loss (bool): Add the student's own task loss.
             Defaults to True.
+        alpha (float, optional): α of the objective, one key: the
+            student's task loss is scaled to :math:`1 - α` whatever its
+            head's ``loss_weight`` says, and every ``KLDivergence`` distill
+            loss gets the weight :math:`α` (one that states another weight
+            is refused). Defaults to None (the heads' and losses' own
+            weights).
         **kwargs: ``architecture`` (the student), ``data_preprocessor``,
             ``init_cfg``; ``teacher_trainable=True`` and
             ``teacher_norm_eval=False`` are refused (the teacher is frozen
@@ -156,6 +136,7 @@ class KDIGADistill(SingleTeacherDistill):
                  math_sdpa: bool = True,
                  fast_double_backward: bool = True,
                  calculate_student_loss: bool = True,
+                 alpha: Optional[float] = None,
                  **kwargs) -> None:
         if kwargs.pop('teacher_trainable', False):
             raise ValueError('KDIGADistill: model.teacher_trainable=True is '
@@ -165,6 +146,9 @@ class KDIGADistill(SingleTeacherDistill):
                 'KDIGADistill: model.teacher_norm_eval=False is not '
                 'supported: the whole teacher is always in eval mode (its '
                 'BatchNorm statistics never move); remove the key')
+        self.alpha = alpha
+        if alpha is not None and isinstance(distiller, dict):
+            distiller = apply_alpha(distiller, alpha)
         stated = dict(
             student=states_preprocessor(kwargs.get('architecture', {})),
             teacher=states_preprocessor(teacher))
@@ -330,7 +314,9 @@ class KDIGADistill(SingleTeacherDistill):
         if self.calculate_student_loss:
             losses.update(
                 add_prefix(
-                    classifier_task_loss(self.student, z_s, data_samples),
+                    classifier_task_loss(
+                        self.student, z_s, data_samples,
+                        None if self.alpha is None else 1 - self.alpha),
                     'student'))
         if not self.distillation_stopped:
             losses.update(

@@ -1,0 +1,1 @@
+"""A third-party architecture brought as a KDIGA teacher."""
