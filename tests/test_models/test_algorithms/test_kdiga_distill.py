@@ -203,12 +203,6 @@ def _mobilenet_v2(num_classes=3):
                   in_channels=1280))
 
 
-@pytest.mark.parametrize('student, teacher', [(_vit(), _cnn()),
-                                              (_cnn(), _vit()),
-                                              (_mobilenet_v2(), _cnn()),
-                                              (_cnn(), _cnn())],
-                         ids=['cnn_to_vit', 'vit_to_cnn',
-                              'resnet_to_mobilenet_v2', 'resnet_to_resnet'])
 def reference_iga(model, x, labels):
     """γ·mean_i ‖g_s,i − g_t,i‖₂ computed by hand: ∇ₓ of the summed CE of
     each model's pixel-space classifier, the student's with a graph."""

@@ -5,6 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 
 from ...conftest import RESNET20_CKPT, TEACHER_CKPT
+from .conftest import assert_vendored_checkpoint_loads
 
 
 @pytest.mark.parametrize('depth, params', [(20, 269_722), (56, 853_018)])
@@ -34,15 +35,8 @@ def test_option_a_shortcut_pads_channels_symmetrically():
 
 
 def test_vendored_checkpoint_loads_strictly():
-    net = MODELS.build(
-        dict(type='CifarResNet', depth=20,
-             init_cfg=dict(type='Pretrained', checkpoint=RESNET20_CKPT)))
-    net.init_weights()
-    raw = torch.load(RESNET20_CKPT, map_location='cpu', weights_only=True)
-    first = next(iter(raw['state_dict']))
-    name = first[len('module.'):] if first.startswith('module.') else first
-    torch.testing.assert_close(net.state_dict()[name],
-                               raw['state_dict'][first])
+    assert_vendored_checkpoint_loads(
+        dict(type='CifarResNet', depth=20), RESNET20_CKPT)
 
 
 def test_wrong_checkpoint_for_architecture_fails_at_init():

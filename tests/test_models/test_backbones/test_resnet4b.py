@@ -5,6 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 
 from ...conftest import TEACHER_CKPT
+from .conftest import assert_vendored_checkpoint_loads
 
 
 def test_resnet4b_parameter_count_and_output():
@@ -29,12 +30,4 @@ def test_resnet4b_rejects_other_resolutions_with_a_clear_error():
 
 
 def test_vendored_checkpoint_loads_strictly():
-    net = MODELS.build(
-        dict(type='ResNet4b',
-             init_cfg=dict(type='Pretrained', checkpoint=TEACHER_CKPT)))
-    net.init_weights()
-    raw = torch.load(TEACHER_CKPT, map_location='cpu', weights_only=True)
-    first = next(iter(raw['state_dict']))
-    name = first[len('module.'):] if first.startswith('module.') else first
-    torch.testing.assert_close(net.state_dict()[name],
-                               raw['state_dict'][first])
+    assert_vendored_checkpoint_loads(dict(type='ResNet4b'), TEACHER_CKPT)
