@@ -39,7 +39,9 @@ def _train_runner(tmp_path, hook, max_iters=2, val=True, **extra):
         custom_hooks=[dict(type='RobustEvalHook', **hook)],
         visualizer=dict(type='Visualizer',
                         vis_backends=[dict(type='LocalVisBackend')]),
-        experiment_name=f'hook_{id(hook)}',
+        # unique per test: MMEngine reuses a visualizer (and its save dir)
+        # of the same name
+        experiment_name=f'hook_{osp.basename(str(tmp_path))}',
         **extra)
     if not val:
         cfg.pop('val_cfg', None)
