@@ -30,6 +30,7 @@ setup(
         'joblib',  # needed by mmrazor, undeclared there
         'setuptools<80',  # mmengine imports pkg_resources
         'timm',
+        'safetensors',  # safetensors checkpoints (timm needs it too)
         'pyautoattack>=0.2',
         'matplotlib',
         'numpy',

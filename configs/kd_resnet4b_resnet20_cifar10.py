@@ -1,8 +1,7 @@
 # Plain MMRazor KD (α=0.5, τ=1): robust resnet4b (L∞ 2/255) → ResNet-20 from
 # scratch, CIFAR-10, 1 GPU × 128, 200 epochs, trained and evaluated exactly
 # as kdiga_resnet4b_resnet20_cifar10.py (its base) without the alignment
-# term. The student's CE loss is scaled to 1 − α = 0.5 in its head (the
-# KDIGA configs use the algorithm's `alpha` key).
+# term. α is `model.alpha`, as in the KDIGA configs.
 # Measured (4 epochs, CPU, `train_cfg.max_iters=1564`): clean 73.4 | PGD-20
 # @2/255 35.9 (1,000 images). Full length: not yet measured.
 #
@@ -15,9 +14,9 @@
 # to the algorithm's data_preprocessor; the student's own says the same,
 # which keeps a student exported by
 # tools/model_converters/export_student.py self-describing.
-# The teacher is loaded strictly through its backbone's init_cfg: MMRazor's
-# teacher_ckpt would load this bare checkpoint non-strictly (no key of it
-# matches 'backbone.*'), i.e. silently not at all.
+# With the plugin imported, MMRazor's teacher_ckpt loads strictly (keys and
+# shapes checked, sha256 logged; a bare-backbone checkpoint gets
+# 'backbone.'), as in the KDIGA configs.
 _base_ = [
     './kdiga_resnet4b_resnet20_cifar10.py',
     './_base_/distill/kd.py',  # defines `kd_distill`
@@ -29,17 +28,7 @@ model = dict(
         data_preprocessor=dict(
             _base_.resnet4b_cifar.data_preprocessor,
             type='mmpretrain.ClsDataPreprocessor'),
-        # MMRazor's algorithm has no α key: 1 − α = 0.5 in the head
-        architecture=dict(
-            _base_.model.architecture,
-            head=dict(
-                type='ClsHead',
-                loss=dict(type='CrossEntropyLoss', loss_weight=0.5))),
-        teacher=dict(
-            _base_.resnet4b_cifar,
-            backbone=dict(
-                type='ResNet4b',
-                init_cfg=dict(
-                    type='Pretrained',
-                    checkpoint='checkpoints/abcrown_resnet4b_linf2.pth')))))
+        architecture=_base_.model.architecture,
+        teacher=_base_.resnet4b_cifar,
+        teacher_ckpt='checkpoints/abcrown_resnet4b_linf2.pth'))
 find_unused_parameters = True

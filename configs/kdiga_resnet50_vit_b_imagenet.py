@@ -40,7 +40,10 @@ custom_imports = dict(imports=['kdiga_mmrazor'], allow_failed_imports=False)
 val_cfg = dict(type='RobustValLoop', **_base_.robust_val)
 test_cfg = dict(
     type='RobustTestLoop', evaluate_teacher=True, **_base_.robust_eval)
-default_hooks = dict(checkpoint=dict(save_best='robust/pgd20_linf_4/acc'))
+default_hooks = dict(
+    checkpoint=dict(save_best='robust/pgd20_linf_4/acc'),
+    divergence_guard=dict(type='DivergenceGuardHook'),
+    checkpoint_digest=dict(type='CheckpointDigestHook'))
 
 imagenet_preprocessor = dict(
     type='ClsDataPreprocessor',

@@ -9,6 +9,9 @@ _base_ = [
     'mmpretrain::_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['kdiga_mmrazor'], allow_failed_imports=False)
+default_hooks = dict(
+    divergence_guard=dict(type='DivergenceGuardHook'),
+    checkpoint_digest=dict(type='CheckpointDigestHook'))
 model = _base_.resnet4b_cifar
 val_dataloader = dict(batch_size=256)
 test_dataloader = dict(batch_size=256)

@@ -13,6 +13,7 @@ torch >= 2 and routes every local checkpoint load through
 # isort: off
 from . import compat  # noqa: F401  (must run before anything from mmrazor)
 from . import attacks  # noqa: F401
+from . import engine  # noqa: F401
 from . import evaluation  # noqa: F401
 from . import models  # noqa: F401
 # isort: on

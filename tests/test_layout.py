@@ -9,7 +9,8 @@ from .conftest import REPO
 PACKAGE = osp.join(REPO, 'kdiga_mmrazor')
 MAX_LINES = 400
 CONFIG_NAME = re.compile(
-    r'^(kd|kdiga)_[a-z0-9-]+_[a-z0-9-]+_(cifar10|imagenet)(-[a-z0-9-]+)?\.py$')
+    r'^(kd|kdiga)(-[a-z0-9]+)?_[a-z0-9-]+_[a-z0-9-]+_(cifar10|imagenet)'
+    r'(-[a-z0-9-]+)?\.py$')
 
 
 def _modules():

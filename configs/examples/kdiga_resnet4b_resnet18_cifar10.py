@@ -11,6 +11,9 @@ _base_ = [
     '../_base_/distill/kdiga.py',  # defines `kdiga_distill`
 ]
 custom_imports = dict(imports=['kdiga_mmrazor'], allow_failed_imports=False)
+default_hooks = dict(
+    divergence_guard=dict(type='DivergenceGuardHook'),
+    checkpoint_digest=dict(type='CheckpointDigestHook'))
 model = dict(
     _delete_=True,
     **dict(

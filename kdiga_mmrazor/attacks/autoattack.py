@@ -131,7 +131,9 @@ class AutoAttack(BaseAttack):
 
     Args:
         eps (float): ε in the ``[0, 1]`` pixel scale (L∞ ``8 / 255``, not 8;
-            L2 e.g. ``0.5``; L1 e.g. ``12``).
+            L2 e.g. ``0.5``; L1 e.g. ``12``): L∞ at most 1, L2/L1 at most
+            the image cube's diameter (:math:`\sqrt{CHW}`, :math:`CHW`),
+            checked at the call.
         norm (str): ``'linf'``, ``'l2'`` or ``'l1'``. Defaults to ``'linf'``.
         version (str, optional): ``'standard'``, ``'plus'`` or ``'custom'``.
             Defaults to ``'custom'`` if ``attacks_to_run`` is given, else
@@ -203,8 +205,8 @@ class AutoAttack(BaseAttack):
         for key, value in (('n_target_classes', n_target_classes),
                            ('n_iter', n_iter), ('n_restarts', n_restarts),
                            ('n_queries', n_queries)):
-            if value is not None and not (isinstance(value, int)
-                                          and value >= 1):
+            if value is not None and (isinstance(value, bool) or not (
+                    isinstance(value, int) and value >= 1)):
                 raise ValueError(f'{cls}: {key} must be an int >= 1 or '
                                  f'None, got {value!r}')
         _import_pyautoattack()  # fail at build time if it is missing

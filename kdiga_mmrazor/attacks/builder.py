@@ -1,10 +1,17 @@
-"""Attacks from configs, and a configured list narrowed down by name."""
-from typing import List, Sequence, Union
+"""Attacks from configs, and a configured list narrowed down by name.
+
+A config whose values the attack refuses (``eps=8``, ``eps='8/255'``,
+``steps=0``, an unknown key or type) raises the attack's error prefixed by
+the config key it came from (``test_cfg.attacks[1]: PGDAttack: eps=8 …``).
+"""
+from typing import List, Optional, Sequence, Union
 
 from ..registry import ATTACKS
 
 
-def build_attack(cfg: Union[dict, object], where: str):
+def build_attack(cfg: Union[dict, object],
+                 where: str,
+                 index: Optional[int] = None):
     """An attack from an ``ATTACKS`` config (built in its own scope, so no
     search from the runner's default scope), or a built attack as is.
 
@@ -13,22 +20,42 @@ def build_attack(cfg: Union[dict, object], where: str):
             object with a ``name`` that is called as
             ``attack(model, x, y)``.
         where (str): Names the config key in errors.
+        index (int, optional): Position of ``cfg`` in the list at
+            ``where``; errors then name ``where[index]``. Defaults to None.
 
     Raises:
-        TypeError: ``cfg`` is neither.
+        TypeError: ``cfg`` is neither, or a value of it has the wrong type.
+        ValueError: A value of it is out of range.
+        KeyError: Its ``type`` is missing or not registered.
     """
+    key = where if index is None else f'{where}[{index}]'
     if isinstance(cfg, dict):
-        return ATTACKS.build(dict(cfg, _scope_='kdiga_mmrazor'))
+        try:
+            return ATTACKS.build(dict(cfg, _scope_='kdiga_mmrazor'))
+        except (TypeError, ValueError, KeyError) as e:
+            message = e.args[0] if isinstance(e, KeyError) and e.args \
+                else str(e)
+            kind = KeyError if isinstance(e, KeyError) else \
+                TypeError if isinstance(e, TypeError) else ValueError
+            raise kind(f'{key}: {message}') from e
     if not (hasattr(cfg, 'name') and callable(cfg)):
         raise TypeError(
             f"{where} entries must be ATTACKS configs (dict(type='PGDAttack',"
-            f' eps=8 / 255)) or attacks, got {type(cfg).__name__}')
+            f' eps=8 / 255)) or attacks, got {type(cfg).__name__}'
+            + ('' if index is None else f' at {key}'))
     return cfg
+
+
+def build_attacks(cfgs: Sequence[Union[dict, object]],
+                  where: str) -> List:
+    """Every attack of the list at ``where``; errors name
+    ``where[index]``."""
+    return [build_attack(cfg, where, i) for i, cfg in enumerate(cfgs)]
 
 
 def attack_names(cfgs: Sequence[Union[dict, object]], where: str) -> List[str]:
     """The metric names (``pgd20_linf_8``, …) of configured attacks."""
-    return [build_attack(cfg, where).name for cfg in cfgs]
+    return [attack.name for attack in build_attacks(cfgs, where)]
 
 
 def select_attacks(cfgs: Sequence[Union[dict, object]],

@@ -67,9 +67,9 @@ class FGSMAttack(BaseAttack):
                  seed: int = 0,
                  name: Optional[str] = None) -> None:
         super().__init__(eps=eps, norm=norm, seed=seed, name=name)
+        check_attack_args(type(self).__name__, norm, alpha, 1, 1, loss)
         if alpha is None:
             alpha = 1.25 * self.eps if random_start else self.eps
-        check_attack_args(type(self).__name__, norm, alpha, 1, 1, loss)
         self.alpha = float(alpha)
         self.random_start = bool(random_start)
         self.loss = loss

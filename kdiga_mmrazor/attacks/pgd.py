@@ -13,14 +13,15 @@ The functional core (:func:`pgd`, :func:`random_start`, :func:`project`,
 :func:`attack_loss`) is usable without a registry; :class:`PGDAttack` and
 :class:`~kdiga_mmrazor.attacks.FGSMAttack` are thin wrappers over it.
 """
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ..registry import ATTACKS
-from .base import BaseAttack, check_pixel_scale, eps_label
+from .base import BaseAttack, eps_label
+from .checks import check_int, check_pixel_scale
 
 LOSSES = ('ce', 'cw')
 
@@ -84,16 +85,18 @@ def random_start(x: torch.Tensor, eps: float, norm: str,
     :math:`\delta = r\, g / \|g\|_2` with :math:`g \sim N(0, I)`
     (``torch.randn(x.shape)``, drawn first) and :math:`r = \epsilon v`,
     :math:`v \sim U[0, 1)` per sample (``torch.rand(B)``): a random direction
-    at a random radius. Everything is drawn from ``generator``.
+    at a random radius. Everything is drawn from ``generator`` in float32
+    (then cast to ``x``'s dtype), so a float64 batch starts where its
+    float32 copy does.
     """
-    kwargs = dict(generator=generator, device=x.device, dtype=x.dtype)
+    kwargs = dict(generator=generator, device=x.device, dtype=torch.float32)
     if norm == 'linf':
-        delta = (torch.rand(x.shape, **kwargs) * 2 - 1) * eps
+        delta = (torch.rand(x.shape, **kwargs).to(x.dtype) * 2 - 1) * eps
     elif norm == 'l2':
-        direction = torch.randn(x.shape, **kwargs)
+        direction = torch.randn(x.shape, **kwargs).to(x.dtype)
         direction = direction / _per_sample_norm(direction, 2).clamp_min(
             1e-12)
-        radius = torch.rand(x.shape[0], **kwargs) * eps
+        radius = torch.rand(x.shape[0], **kwargs).to(x.dtype) * eps
         delta = direction * radius.view(-1, *([1] * (x.dim() - 1)))
     else:
         raise ValueError(f"random_start: norm must be 'linf' or 'l2', got "
@@ -109,7 +112,9 @@ def pgd(model: nn.Module,
         steps: int,
         norm: str = 'linf',
         loss: str = 'ce',
-        x_init: Optional[torch.Tensor] = None) -> torch.Tensor:
+        x_init: Optional[torch.Tensor] = None,
+        objective: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
+        ) -> torch.Tensor:
     r"""``steps`` projected steps of size :math:`\alpha` from ``x_init``.
 
     .. math::
@@ -133,13 +138,20 @@ def pgd(model: nn.Module,
             Defaults to ``'ce'``.
         x_init (Tensor, optional): Starting point (e.g. from
             :func:`random_start`). Defaults to ``x``.
+        objective (callable, optional): ``logits ↦ per-sample loss (B,)``
+            to ascend instead of ``loss`` (the inner maximisations of
+            adversarial training and robust distillation, e.g.
+            :math:`\mathrm{KL}(p_t \| \mathrm{softmax}(z'))`). Defaults
+            to None.
     """
     x = x.detach()
     x_adv = x.clone() if x_init is None else x_init.detach().clone()
     for _ in range(steps):
         x_adv.requires_grad_(True)
-        objective = attack_loss(model(x_adv), y, loss).sum()
-        grad, = torch.autograd.grad(objective, x_adv)
+        logits = model(x_adv)
+        ascent = (attack_loss(logits, y, loss)
+                  if objective is None else objective(logits)).sum()
+        grad, = torch.autograd.grad(ascent, x_adv)
         if norm == 'linf':
             step = grad.sign()
         else:
@@ -148,19 +160,17 @@ def pgd(model: nn.Module,
     return x_adv.detach()
 
 
-def check_attack_args(owner: str, norm: str, alpha: float, steps: int,
-                      restarts: int, loss: str) -> None:
-    """Build-time checks shared by PGD and FGSM (ValueError naming key)."""
+def check_attack_args(owner: str, norm: str, alpha: Optional[float],
+                      steps: int, restarts: int, loss: str) -> None:
+    """Build-time checks shared by PGD and FGSM (errors naming the key);
+    ``alpha=None`` (derived from ε) is not checked."""
     if loss not in LOSSES:
         raise ValueError(f'{owner}: loss must be one of {LOSSES}, got '
                          f'{loss!r}')
-    if not (isinstance(steps, int) and steps >= 1):
-        raise ValueError(f'{owner}: steps must be an int >= 1, got '
-                         f'{steps!r}')
-    if not (isinstance(restarts, int) and restarts >= 1):
-        raise ValueError(f'{owner}: restarts must be an int >= 1, got '
-                         f'{restarts!r}')
-    check_pixel_scale(owner, 'alpha', alpha, norm)
+    check_int(owner, 'steps', steps)
+    check_int(owner, 'restarts', restarts)
+    if alpha is not None:
+        check_pixel_scale(owner, 'alpha', alpha, norm)
 
 
 @ATTACKS.register_module()
@@ -195,10 +205,12 @@ class PGDAttack(BaseAttack):
     is).
 
     Args:
-        eps (float): ε in the ``[0, 1]`` pixel scale (``8 / 255``, not 8).
-        alpha (float, optional): Step size α, same scale. Defaults to
-            ``2.5 * eps / steps`` (Madry et al.; the measurements of the
-            shared teacher use it).
+        eps (float): ε in the ``[0, 1]`` pixel scale (``8 / 255``, not 8):
+            L∞ at most 1; L2 at most the diameter :math:`\sqrt{CHW}` of the
+            image cube, checked at the call.
+        alpha (float, optional): Step size α, same scale and bounds.
+            Defaults to ``2.5 * eps / steps`` (Madry et al.; the
+            measurements of the shared teacher use it).
         steps (int): Steps per restart :math:`T`. Defaults to 20.
         norm (str): ``'linf'`` or ``'l2'``. Defaults to ``'linf'``.
         random_start (bool): Start from :math:`x + \delta_0` rather than
@@ -229,20 +241,21 @@ class PGDAttack(BaseAttack):
                  seed: int = 0,
                  name: Optional[str] = None) -> None:
         super().__init__(eps=eps, norm=norm, seed=seed, name=name)
-        if alpha is None and isinstance(steps, int) and steps >= 1:
-            alpha = 2.5 * self.eps / steps
-        check_attack_args(type(self).__name__, norm,
-                          0.0 if alpha is None else alpha, steps, restarts,
+        check_attack_args(type(self).__name__, norm, alpha, steps, restarts,
                           loss)
+        if alpha is None:
+            alpha = 2.5 * self.eps / steps
+        else:
+            self.radii['alpha'] = float(alpha)
         if restarts > 1 and not random_start:
             raise ValueError(
                 f'{type(self).__name__}: restarts={restarts} without '
                 'random_start would repeat the same run; set '
                 'random_start=True or restarts=1')
         self.alpha = float(alpha)
-        self.steps = steps
+        self.steps = int(steps)
         self.random_start = bool(random_start)
-        self.restarts = restarts
+        self.restarts = int(restarts)
         self.loss = loss
 
     def default_name(self) -> str:

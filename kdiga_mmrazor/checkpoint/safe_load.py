@@ -1,12 +1,24 @@
-"""Load checkpoints without ever executing a pickle.
+"""Load checkpoints without ever executing a pickle, and only intact ones.
 
 Checkpoints come from third parties. Every checkpoint MMEngine reads from a
 local path (``load_from``, ``--resume``, ``init_cfg=dict(type='Pretrained')``,
 ``teacher_ckpt``) goes through ``CheckpointLoader``'s local scheme, which this
-module replaces with :func:`load_from_local`: ``torch.load`` with
-``weights_only=True`` always (also on torch < 2.6, whose default differs),
-and a clear :class:`UnsafeCheckpointError` instead of torch's advice to turn
-``weights_only`` off.
+module replaces with :func:`load_from_local` (:func:`safe_torch_load`):
+
+1. the format is read from the first bytes (:mod:`.formats`): a torch zip,
+   a pickle (legacy ``torch.save``) or safetensors; anything else (empty,
+   text, JSON, an image, random bytes) is refused naming the file;
+2. a torch zip must be whole and pass every entry's CRC-32
+   (:mod:`.integrity`); safetensors files are read by ``safetensors``;
+3. ``torch.load`` with ``weights_only=True`` always (also on torch < 2.6,
+   whose default differs); its failures become this package's errors
+   (:mod:`.refusals`), without torch's advice to turn ``weights_only``
+   off;
+4. a checkpoint whose ``meta`` records ``state_dict_digest`` must still
+   hold those tensors.
+
+``map_location=None`` (MMEngine's default) means CPU on a machine without
+CUDA, so checkpoints saved on a GPU load there.
 
 MMEngine's own checkpoints hold a few non-tensor types (the message hub's
 ``HistoryBuffer``, numpy arrays and scalars, a ``OneCycleLR``'s annealing
@@ -17,7 +29,6 @@ function): :func:`allow_mmengine_globals` allow-lists exactly those, so
 import hashlib
 import os.path as osp
 import pickle
-import re
 from typing import Any, Optional
 
 import numpy as np
@@ -26,16 +37,16 @@ from mmengine.logging import HistoryBuffer
 from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .errors import UnsafeCheckpointError
+from .formats import SAFETENSORS, TORCH_ZIP, sniff_format
+from .integrity import verify_state_dict_digest, verify_torch_zip
+from .refusals import READ_ERRORS, read_error, refusal_error
+from .safetensors_load import load_safetensors
+
 # Registered by every HistoryBuffer instance; custom ones may add more.
 HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 # OneCycle schedulers keep their annealing function in their state dict.
 ONE_CYCLE_ANNEALING = ('_annealing_cos', '_annealing_linear')
-
-
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """A checkpoint holds pickled objects beyond plain weights."""
-
-
 def _allowed_attributes(obj: Any) -> tuple:
     if obj is HistoryBuffer:
         return HISTORY_BUFFER_STATISTICS + tuple(
@@ -98,23 +109,44 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _unpickler_detail(text: str) -> str:
-    """The line of torch's weights-only error that says what was refused.
-    """
-    found = re.search(r'unsupported global:? (GLOBAL )?[\w.]+', text,
-                      flags=re.IGNORECASE)
-    if found:
-        return found.group(0)
-    tail = text.split('WeightsUnpickler error:')[-1]
-    lines = [line.strip() for line in tail.splitlines() if line.strip()]
-    return lines[0] if '\n' in tail and lines else 'see the error below'
+def _default_map_location(map_location: Optional[Any]) -> Optional[Any]:
+    if map_location is None and not torch.cuda.is_available():
+        return 'cpu'
+    return map_location
+
+
+def _torch_load(path: str, fmt: str, map_location: Optional[Any]) -> Any:
+    try:
+        with open(path, 'rb') as f:  # a file: torch never guesses by name
+            return torch.load(f, map_location=map_location,
+                              weights_only=True)
+    except pickle.UnpicklingError as error:
+        failure = refusal_error(path, fmt, str(error))
+    except READ_ERRORS as error:
+        failure = read_error(path, fmt, error)
+    # raised outside the handler: torch's error (and its advice) is
+    # neither the cause nor the context
+    raise failure from None
 
 
 def safe_torch_load(path: str, map_location: Optional[Any] = 'cpu') -> Any:
-    """``torch.load(path, weights_only=True)``, with a clear refusal.
+    """Load a checkpoint file pickle-free, refusing damaged ones.
+
+    Args:
+        path (str): A local ``torch.save`` file (zip or legacy) or a
+            safetensors file (by content, whatever its suffix).
+        map_location: As for ``torch.load``; ``None`` means CPU on a
+            machine without CUDA. Defaults to ``'cpu'``.
+
+    Returns:
+        The checkpoint (a safetensors file gives a dict of tensors).
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
+        CorruptCheckpointError: ``path`` is empty, truncated, fails a
+            CRC-32, or is not a checkpoint; the message says which.
+        CheckpointDigestError: its tensors differ from the
+            ``meta.state_dict_digest`` recorded when it was saved.
         UnsafeCheckpointError: the file's pickle would build objects that
             are not plain weights (it could run code); nothing from it ran.
     """
@@ -124,17 +156,15 @@ def safe_torch_load(path: str, map_location: Optional[Any] = 'cpu') -> Any:
             f'checkpoint {path!r} does not exist; check the path in the '
             'config (teacher_ckpt, load_from, init_cfg.checkpoint) or on '
             'the command line (--resume)')
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        detail = _unpickler_detail(str(error))
-        raise UnsafeCheckpointError(
-            f'refused to load checkpoint {path!r}: its pickle holds objects '
-            f'that are not plain weights ({detail}). Loading it could run '
-            'code from the file, so kdiga_mmrazor only loads checkpoints '
-            'with weights_only=True. If you trust its source, re-save just '
-            'its tensors (e.g. torch.save(ckpt["state_dict"], new_path)) in '
-            'a sandbox and load that file instead.') from error
+    map_location = _default_map_location(map_location)
+    fmt = sniff_format(path)
+    if fmt == SAFETENSORS:
+        return load_safetensors(path, map_location)
+    if fmt == TORCH_ZIP:
+        verify_torch_zip(path)
+    checkpoint = _torch_load(path, fmt, map_location)
+    verify_state_dict_digest(checkpoint, path)
+    return checkpoint
 
 
 def load_from_local(filename: str, map_location: Optional[Any] = None) -> Any:

@@ -5,14 +5,16 @@ Robust-distillation results are easily lost to a silently wrong teacher
 :func:`load_state_dict_checked` loads on CPU, logs the file's sha256, and
 refuses any key or shape mismatch with a message that names both sides.
 """
-from typing import Dict, Iterable, List, Optional, Sequence
+import os.path as osp
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from .errors import CorruptCheckpointError, UnsafeCheckpointError
 from .safe_load import file_sha256, safe_torch_load
-from .state_dict import extract_state_dict
+from .state_dict import extract_state_dict, select_prefix
 
 # Buffers that older checkpoints lack and that do not affect the outputs.
 OPTIONAL_KEY_SUFFIXES = ('num_batches_tracked', )
@@ -33,11 +35,25 @@ def _mismatch(model_keys: Dict[str, torch.Size],
     return missing, unexpected, shapes
 
 
+def _read(path: str, who: str) -> Any:
+    """The checkpoint at ``path``; every refusal names ``who``."""
+    if not osp.isfile(osp.expanduser(path)):
+        raise FileNotFoundError(
+            f'{who}: checkpoint {path!r} does not exist; set {who} to the '
+            'path of a checkpoint file (torch.save or safetensors)')
+    try:
+        return safe_torch_load(path, map_location='cpu')
+    except (CorruptCheckpointError, UnsafeCheckpointError) as error:
+        failure = type(error)(f'{who}: {error}')
+    raise failure from None
+
+
 def load_state_dict_checked(module: nn.Module,
                             path: str,
                             who: str,
                             prefixes: Iterable[str] = ('', ),
-                            hint: Optional[str] = None) -> str:
+                            hint: Optional[str] = None,
+                            select: str = '') -> str:
     """Load ``path`` into ``module`` with every key and shape checked.
 
     Args:
@@ -49,15 +65,25 @@ def load_state_dict_checked(module: nn.Module,
             before every checkpoint key (``'backbone.'`` loads a bare
             backbone checkpoint into a classifier). Defaults to ``('',)``.
         hint (str, optional): What to check when nothing matches.
+        select (str): Load only the checkpoint keys that start with this
+            prefix, without it (MMEngine's ``init_cfg.prefix``, as
+            ``'backbone.'``). Defaults to ``''`` (every key).
 
     Returns:
         str: The sha256 of the file (also logged).
 
     Raises:
+        FileNotFoundError: ``path`` is not a file (names ``who``).
+        CorruptCheckpointError, UnsafeCheckpointError: see
+            :func:`~kdiga_mmrazor.checkpoint.safe_torch_load` (the message
+            starts with ``who``).
         KeyError: no layout matches every key and shape of ``module``.
     """
-    sha256 = file_sha256(path)
-    weights = extract_state_dict(safe_torch_load(path, map_location='cpu'))
+    checkpoint = _read(path, who)
+    sha256 = file_sha256(osp.expanduser(path))
+    weights = extract_state_dict(checkpoint)
+    if select:
+        weights = select_prefix(weights, select)
     model_keys = {k: v.shape for k, v in module.state_dict().items()}
     best: Optional[Sequence] = None
     for prefix in prefixes:

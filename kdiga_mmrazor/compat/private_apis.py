@@ -34,6 +34,17 @@ pyautoattack ``AutoAttack.apgd``,         attacks.autoattack (iterations,
 ``size_decr``; logger ``auto-attack``
 numpy ``_core.multiarray._reconstruct``   checkpoint.safe_load (numpy arrays
                                           in MMEngine checkpoints)
+``torch._weights_only_unpickler``         checkpoint.pickle_scan (is a global
+``._get_allowed_globals``,                a refused pickle names one torch
+``._get_user_allowed_globals``            would refuse?)
+stdlib ``_compat_pickle`` mappings        checkpoint.pickle_scan (Python 2
+                                          names of protocol 0-2 globals)
+``mmengine.config.Config._merge_a_into_b`` engine.config_checks (a replaced
+(wrapped while a config file loads)       teacher never merges with its
+                                          base's)
+mmrazor ``SingleTeacherDistill``          models.algorithms (teacher_ckpt
+(``__init__`` arguments; its registry     loaded strictly, ``alpha``)
+entry replaced by a subclass)
 ========================================  ==================================
 """
 import inspect
@@ -158,6 +169,44 @@ def _numpy_reconstruct() -> None:
             'numpy _core.multiarray._reconstruct is gone')
 
 
+def _weights_only_globals() -> None:
+    from torch import _weights_only_unpickler as unpickler
+    for name in ('_get_allowed_globals', '_get_user_allowed_globals'):
+        fn = getattr(unpickler, name, None)
+        _expect(callable(fn) and isinstance(fn(), dict),
+                f'torch._weights_only_unpickler.{name}() no longer returns '
+                'a dict of allowed globals')
+    _expect('torch._utils._rebuild_tensor_v2'
+            in unpickler._get_allowed_globals(),
+            'torch._weights_only_unpickler._get_allowed_globals() is no '
+            "longer keyed by 'module.name'")
+
+
+def _compat_pickle_mappings() -> None:
+    from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
+    _expect(IMPORT_MAPPING.get('__builtin__') == 'builtins'
+            and isinstance(NAME_MAPPING, dict),
+            "_compat_pickle.IMPORT_MAPPING no longer maps '__builtin__'")
+
+
+def _config_merge() -> None:
+    from mmengine.config import Config
+    merge = Config.__dict__.get('_merge_a_into_b')
+    _expect(isinstance(merge, staticmethod)
+            and _params(merge.__func__)[:3] == ['a', 'b', 'allow_list_keys'],
+            'Config._merge_a_into_b is no longer a staticmethod '
+            '(a, b, allow_list_keys)')
+
+
+def _single_teacher_distill() -> None:
+    from mmrazor.models.algorithms import SingleTeacherDistill
+    _expect(
+        _params(SingleTeacherDistill.__init__)[1:4] ==
+        ['distiller', 'teacher', 'teacher_ckpt'],
+        'SingleTeacherDistill.__init__ no longer takes (distiller, teacher, '
+        'teacher_ckpt, ...)')
+
+
 PRIVATE_APIS = (
     PrivateAPI('torch._C._will_engine_execute_node',
                'ops.double_backward.engine', _torch_engine),
@@ -181,6 +230,15 @@ PRIVATE_APIS = (
                'attacks.autoattack', _pyautoattack),
     PrivateAPI('numpy _core.multiarray._reconstruct',
                'checkpoint.safe_load', _numpy_reconstruct),
+    PrivateAPI('torch._weights_only_unpickler allowed globals',
+               'checkpoint.pickle_scan', _weights_only_globals),
+    PrivateAPI('stdlib _compat_pickle mappings', 'checkpoint.pickle_scan',
+               _compat_pickle_mappings),
+    PrivateAPI('mmengine Config._merge_a_into_b', 'engine.config_checks',
+               _config_merge),
+    PrivateAPI('mmrazor SingleTeacherDistill registry entry',
+               'models.algorithms.single_teacher_distill',
+               _single_teacher_distill),
 )
 
 

@@ -7,12 +7,13 @@
 from .cifar10_folder import (
     CLASSES,
     ENV_VAR,
+    check_image_folder,
     is_cifar10_folder,
     use_cifar10_folder,
     use_cifar10_folders_found,
 )
 
 __all__ = [
-    'CLASSES', 'ENV_VAR', 'is_cifar10_folder', 'use_cifar10_folder',
-    'use_cifar10_folders_found'
+    'CLASSES', 'ENV_VAR', 'check_image_folder', 'is_cifar10_folder',
+    'use_cifar10_folder', 'use_cifar10_folders_found'
 ]

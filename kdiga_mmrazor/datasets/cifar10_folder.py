@@ -11,12 +11,16 @@ the official label order. :func:`use_cifar10_folder` rewrites every
 ``data_root`` holds such folders (and not the official pickles) is read
 from them, and a missing ``data/cifar10`` is laid out from the offline copy
 when the repository's script finds one; the environment variable
-``KDIGA_CIFAR10_FOLDER`` names another folder for every dataset.
+``KDIGA_CIFAR10_FOLDER`` names another folder for every dataset. Before
+any dataset is built, each split folder used must hold the 10 class
+folders with images in them (:func:`check_image_folder`); an incomplete
+copy raises naming its path and the expected layout.
 """
 import logging
+import os
 import os.path as osp
 import subprocess
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
@@ -25,6 +29,9 @@ ENV_VAR = 'KDIGA_CIFAR10_FOLDER'
 CIFAR10_TYPES = ('CIFAR10', 'mmpretrain.CIFAR10')
 CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
            'horse', 'ship', 'truck')
+# what ``CustomDataset`` reads by default
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
+PREPARE = 'tools/dataset_converters/prepare_cifar10.sh'
 # ``LoadImageFromFile`` decodes to BGR; the CIFAR10 class yields RGB.
 LOAD_RGB = [
     dict(type='LoadImageFromFile'),
@@ -33,16 +40,55 @@ LOAD_RGB = [
 ]
 
 
+def _has_image(folder: str, extensions: Sequence[str]) -> bool:
+    """Whether ``folder`` (or a folder below it) holds an image file;
+    stops at the first one."""
+    for _, _, files in os.walk(folder):
+        if any(f.lower().endswith(tuple(extensions)) for f in files):
+            return True
+    return False
+
+
+def check_image_folder(root: str,
+                       split: str,
+                       extensions: Sequence[str] = IMG_EXTENSIONS) -> None:
+    """``root/split`` holds exactly the 10 class folders, each with at
+    least one image (what ``CustomDataset`` needs), before anything is
+    built; FileNotFoundError naming the path and the layout otherwise."""
+    split_dir = osp.join(root, split)
+    layout = (f'expected {split_dir}/<class>/*.jpg for the classes '
+              f'{list(CLASSES)}; lay CIFAR-10 out with {PREPARE}')
+    if not osp.isdir(split_dir):
+        raise FileNotFoundError(
+            f'CIFAR-10 image folder {root!r} (data_root, or {ENV_VAR}) has '
+            f'no {split}/ folder: {layout}')
+    folders = sorted(e.name for e in os.scandir(split_dir) if e.is_dir())
+    missing = [c for c in CLASSES if c not in folders]
+    extra = [f for f in folders if f not in CLASSES]
+    if missing or extra:
+        found = f'lacks the class folders {missing}' if missing else ''
+        found += ' and ' if missing and extra else ''
+        found += f'has other folders {extra}' if extra else ''
+        raise FileNotFoundError(
+            f'CIFAR-10 image folder {split_dir} {found}: {layout}')
+    empty = [
+        c for c in CLASSES
+        if not _has_image(osp.join(split_dir, c), extensions)
+    ]
+    if empty:
+        raise FileNotFoundError(
+            f'CIFAR-10 image folder {split_dir}: the class folders {empty} '
+            f'hold no images ({", ".join(extensions)}): {layout}')
+
+
 def _folder_dataset(dataset: dict, root: str) -> ConfigDict:
     split = dataset.get('split', 'test' if dataset.get('test_mode') else
                         'train')
     if split not in ('train', 'test'):
         raise ValueError(f"{ENV_VAR}: CIFAR10 split must be 'train' or "
                          f"'test', got {split!r}")
-    if not osp.isdir(osp.join(root, split)):
-        raise FileNotFoundError(
-            f'{ENV_VAR}={root!r} has no {split}/ folder; lay CIFAR-10 out '
-            'with tools/dataset_converters/prepare_cifar10.sh first')
+    check_image_folder(root, split,
+                       dataset.get('extensions', IMG_EXTENSIONS))
     kept = {
         k: v
         for k, v in dataset.items()
@@ -82,6 +128,14 @@ def _cifar10_roots(node: Any) -> List[str]:
     return []
 
 
+def looks_like_image_folder(root: str) -> bool:
+    """Whether ``root`` has a ``train/`` or ``test/`` folder and not the
+    official pickles: an image-folder copy, complete or not."""
+    return ((osp.isdir(osp.join(root, 'train'))
+             or osp.isdir(osp.join(root, 'test')))
+            and not osp.isdir(osp.join(root, 'cifar-10-batches-py')))
+
+
 def is_cifar10_folder(root: str) -> bool:
     """Whether ``root`` holds ``{train,test}/<class>/`` image folders and
     not the official pickles (``cifar-10-batches-py``)."""
@@ -118,17 +172,19 @@ def lay_out_offline_copy(root: str) -> bool:
 def use_cifar10_folders_found(cfg: Config) -> Config:
     """Read every ``CIFAR10`` dataset whose ``data_root`` is an image-folder
     copy from it (laying ``data/cifar10`` out from the offline copy first
-    when it is missing); other datasets are left to MMPretrain."""
+    when it is missing); other datasets are left to MMPretrain. A root
+    with ``train/`` or ``test/`` but without the class folders or images
+    raises (:func:`check_image_folder`)."""
     roots = set()
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         roots.update(_cifar10_roots(cfg.get(key)))
     for root in sorted(r for r in roots if r):
         if not osp.exists(root):
             lay_out_offline_copy(root)
-        if is_cifar10_folder(root):
+        if looks_like_image_folder(root):  # an incomplete one raises
+            cfg = use_cifar10_folder(cfg, root, only_root=root)
             print_log(f'{root}: CIFAR-10 image folders, read with '
                       'CustomDataset', logger='current', level=logging.INFO)
-            cfg = use_cifar10_folder(cfg, root, only_root=root)
     return cfg
 
 
@@ -136,7 +192,8 @@ def use_cifar10_folder(cfg: Config, root: str,
                        only_root: Optional[str] = None) -> Config:
     """Replace every ``CIFAR10`` dataset in the dataloaders of ``cfg`` (or
     those on ``data_root=only_root``) by a ``CustomDataset`` on
-    ``root/{train,test}`` with the same pipeline."""
+    ``root/{train,test}`` with the same pipeline; the folder of each split
+    used is checked first (:func:`check_image_folder`)."""
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(key) is not None:
             cfg[key] = _rewrite(cfg[key], root, only_root)

@@ -1,6 +1,8 @@
 """What the command-line tools share: the common MMEngine arguments and the
 config preparation around them (work dir, launcher, ``--cfg-options``, the
-CIFAR-10 image folder, DDP without a GPU), and building the runner."""
+CIFAR-10 image folder, DDP without a GPU), building the runner, and the
+training hooks every config of the plugin runs (``hooks``)."""
+from .hooks import CheckpointDigestHook, DivergenceError, DivergenceGuardHook
 from .runner_args import (
     add_runner_args,
     build_runner,
@@ -8,4 +10,8 @@ from .runner_args import (
     prepare_config,
 )
 
-__all__ = ['add_runner_args', 'build_runner', 'load_config', 'prepare_config']
+__all__ = [
+    'CheckpointDigestHook', 'DivergenceError', 'DivergenceGuardHook',
+    'add_runner_args',
+    'build_runner', 'load_config', 'prepare_config'
+]

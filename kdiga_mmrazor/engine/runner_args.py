@@ -24,16 +24,21 @@ from ..datasets.cifar10_folder import (
     use_cifar10_folder,
     use_cifar10_folders_found,
 )
+from .config_checks import refusing_partial_model_replacement
 
 
 def load_config(path: str) -> Config:
     """``Config.fromfile`` with the working directory on ``sys.path`` first
     (as ``python -m`` and the dist scripts have it), so that
-    ``custom_imports`` find a user's own modules."""
+    ``custom_imports`` find a user's own modules, and a teacher or student
+    replaced by another type never merged with its base's keys
+    (:func:`~kdiga_mmrazor.engine.config_checks.check_model_replacement`).
+    """
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
-    return Config.fromfile(path)
+    with refusing_partial_model_replacement():
+        return Config.fromfile(path)
 
 
 def add_runner_args(parser: argparse.ArgumentParser,

@@ -4,11 +4,15 @@ Each record is what a robust test wrote (``robust_results.json``, see
 :func:`~kdiga_mmrazor.evaluation.tables.write_results`). :func:`gather_rows`
 joins their rows (one row per model and member), :func:`curves` turns them
 into robust accuracy against ε per model and attack family (clean accuracy
-at ε = 0), :func:`plot_curves` draws them, one panel per norm.
+at ε = 0), :func:`plot_curves` draws them, one panel per norm. Records are
+checked first (:func:`~kdiga_mmrazor.evaluation.tables.check_record`):
+a malformed one raises naming the field.
 """
 import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
+
+from .tables import check_record
 
 NORM_TITLES = {'linf': 'L∞', 'l2': 'L2', 'l1': 'L1'}
 
@@ -23,6 +27,7 @@ def gather_rows(records: Sequence[Dict],
             f'{len(records)} work dirs; give one per work dir')
     rows = []
     for k, record in enumerate(records):
+        check_record(record, f'gather_robust_results: records[{k}]')
         for row in record['rows']:
             row = dict(row)
             if names is not None:
@@ -41,7 +46,9 @@ def attack_family(settings: Dict) -> str:
 def curves(records: Sequence[Dict],
            names: Optional[Sequence[str]] = None) -> Dict:
     """``{norm: {label: [(ε, acc), ...]}}`` with ``label = 'model
-    family'`` and the clean accuracy at ε = 0."""
+    family'`` and the clean accuracy at ε = 0. An attack whose settings
+    lack ``norm`` or ``eps`` (an attack object without ``settings()``) has
+    no place on an ε axis: it is in the table, not in the curves."""
     out: Dict[str, Dict[str, List]] = OrderedDict()
     rows = gather_rows(records, names)
     i = 0
@@ -51,7 +58,8 @@ def curves(records: Sequence[Dict],
         for row in record_rows:
             for settings in record['attacks']:
                 acc = row.get(f"{settings['name']}/acc")
-                if acc is None:
+                if acc is None or 'norm' not in settings \
+                        or 'eps' not in settings:
                     continue
                 label = f"{row['model']} {attack_family(settings)}"
                 points = out.setdefault(settings['norm'], OrderedDict())

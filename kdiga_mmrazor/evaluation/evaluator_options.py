@@ -3,6 +3,7 @@ key): sanity checks and diagnostics."""
 from typing import Dict, Optional, Tuple, Union
 
 from ..attacks.builder import build_attack
+from ..attacks.checks import check_int, check_pixel_scale
 from .sanity_checks import RobustSanityChecks
 
 DIAGNOSTIC_KEYS = ('eps', 'steps', 'alpha', 'seed', 'local_linearity',
@@ -32,7 +33,12 @@ def build_sanity_checks(
 
 
 def parse_diagnostics(cfg: Optional[Dict], owner: str) -> Optional[Dict]:
-    """``diagnostics`` with its defaults filled in (None when off)."""
+    """``diagnostics`` with its defaults filled in (None when off).
+
+    ``eps`` and ``alpha`` are L∞ radii: finite, in ``[0, 1]``; ``steps`` an
+    int >= 1 (``alpha`` defaults to ``2.5 · eps / steps``); ``seed`` an
+    int; ``local_linearity`` a bool. Errors name ``diagnostics.<key>``.
+    """
     if not cfg:
         return None
     cfg = dict(cfg)
@@ -45,16 +51,22 @@ def parse_diagnostics(cfg: Optional[Dict], owner: str) -> Optional[Dict]:
             f'{owner}: diagnostics needs eps, the L∞ radius of the '
             'local-linearity search and the bounds, e.g. '
             'diagnostics=dict(eps=8 / 255)')
-    eps = float(cfg['eps'])
-    if not 0 <= eps < 1:
-        raise ValueError(f'{owner}: diagnostics.eps={eps} is not in the '
-                         f'[0, 1] pixel scale; write eps={eps:g} / 255')
-    steps = int(cfg.get('steps', 10))
+    eps = check_pixel_scale(owner, 'diagnostics.eps', cfg['eps'], 'linf')
+    steps = check_int(owner, 'diagnostics.steps', cfg.get('steps', 10))
     alpha = cfg.get('alpha')
+    if alpha is None:
+        alpha = 2.5 * eps / steps
+    else:
+        alpha = check_pixel_scale(owner, 'diagnostics.alpha', alpha, 'linf')
+    local_linearity = cfg.get('local_linearity', True)
+    if not isinstance(local_linearity, bool):
+        raise TypeError(f'{owner}: diagnostics.local_linearity must be True '
+                        f'or False, got {local_linearity!r}')
     return dict(
         eps=eps,
         steps=steps,
-        alpha=2.5 * eps / max(steps, 1) if alpha is None else float(alpha),
-        seed=int(cfg.get('seed', 0)),
-        local_linearity=bool(cfg.get('local_linearity', True)),
+        alpha=alpha,
+        seed=check_int(owner, 'diagnostics.seed', cfg.get('seed', 0),
+                       minimum=None),
+        local_linearity=local_linearity,
         gradient_alignment=cfg.get('gradient_alignment'))

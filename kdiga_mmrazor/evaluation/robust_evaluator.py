@@ -19,7 +19,7 @@ from mmengine.logging import print_log
 from mmengine.registry import METRICS
 from torch import nn
 
-from ..attacks.builder import build_attack
+from ..attacks.builder import build_attacks
 from ..utils import (
     as_pixel_classifier,
     frozen_eval,
@@ -28,6 +28,7 @@ from ..utils import (
 )
 from .diagnostics import gradient_misalignment, input_gradient, local_linearity
 from .evaluator_options import build_sanity_checks, parse_diagnostics
+from .sanity_checks import refuse_non_finite_logits
 from .tables import collect_versions, metrics_to_rows
 
 PREFIXES = {'student': 'robust', 'teacher': 'teacher/robust'}  # of keys
@@ -104,7 +105,7 @@ class RobustEvaluator:
                  sanity_checks: Union[bool, Dict] = True,
                  owner: str = 'RobustEvaluator') -> None:
         self.owner = owner
-        self.attacks = [build_attack(a, f'{owner}: attacks') for a in attacks]
+        self.attacks = build_attacks(attacks, f'{owner}: attacks')
         self.sanity, check_attack = build_sanity_checks(sanity_checks, owner)
         self.check_names: List[str] = []
         if check_attack is not None:
@@ -266,9 +267,11 @@ class RobustEvaluator:
         if self.diagnostics or check:
             loss, grad, logits = input_gradient(model, x, y)
             clean_pred = logits.argmax(dim=1)
-        elif clean_pred is None:
-            with torch.no_grad():
-                clean_pred = model(x).argmax(dim=1)
+        elif clean_pred is None or first:  # frozen model: no graph
+            logits = model(x)
+            clean_pred = logits.argmax(dim=1)
+        if first:
+            refuse_non_finite_logits(logits, member, self.owner)
         clean = clean_pred == y
         keep = clean.nonzero().squeeze(1)
         adv = {}
@@ -281,8 +284,8 @@ class RobustEvaluator:
                     correct[keep] = model(x_adv).argmax(dim=1) == y[keep]
             adv[attack.name] = correct
         self._count(member, clean, adv)
-        clean_l = clean.tolist()
-        adv_l = {k: v.tolist() for k, v in adv.items()}
+        clean_l, adv_l = clean.tolist(), {k: v.tolist()
+                                          for k, v in adv.items()}
         results = [
             dict(sample_idx=i, clean=clean_l[j],
                  adv={k: v[j] for k, v in adv_l.items()})

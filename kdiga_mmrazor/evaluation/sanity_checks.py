@@ -12,6 +12,10 @@ to look, not proof of a flaw. Where we differ from AutoAttack: zero
 gradients warn above a fraction of inputs (a few very confident inputs
 can underflow to a zero gradient in float32), and the comparisons of
 attacks use the metrics of the whole evaluation.
+
+One check is not a warning: :func:`refuse_non_finite_logits` stops the
+evaluation of a model whose first-batch logits are NaN or inf, since there
+is nothing to score.
 """
 import logging
 from typing import Dict, Iterable, Optional, Sequence, Set, Tuple
@@ -43,6 +47,25 @@ def _family(attack) -> Tuple:
     return (type(attack).__name__, ) + tuple(
         sorted((k, repr(v)) for k, v in settings.items()
                if k not in ('eps', 'name', 'alpha')))
+
+
+def refuse_non_finite_logits(logits: torch.Tensor, member: str,
+                             owner: str) -> None:
+    """A model with NaN/inf logits is not scored (always on, also with
+    ``sanity_checks=False``): the argmax of NaN is class 0, which reads as
+    chance-level accuracy instead of a broken model.
+
+    Raises:
+        ValueError: some logit of the first batch is not finite.
+    """
+    finite = torch.isfinite(logits)
+    if not bool(finite.all()):
+        raise ValueError(
+            f'{owner}: the {member}\'s logits on the first batch are not '
+            f'finite ({int((~finite).sum())} of {finite.numel()} are NaN '
+            'or inf), so it is not scored: its weights are not finite (a '
+            'diverged run: check its training log) or its checkpoint does '
+            'not hold what it should')
 
 
 class RobustSanityChecks:

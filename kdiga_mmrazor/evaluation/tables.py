@@ -95,22 +95,31 @@ def _fmt(value, digits: int) -> str:
     return str(value)
 
 
+def md_cell(value) -> str:
+    r"""``value`` as the text of one Markdown table cell: ``\`` and ``|``
+    escaped (``\\``, ``\|``, which render as themselves), every line
+    break (``\r\n``, ``\n``, ``\r``) a space, so a cell never splits
+    its row or its line."""
+    text = str(value).replace('\\', '\\\\').replace('|', '\\|')
+    return ' '.join(text.splitlines()) if text else text
+
+
 def markdown_table(rows: Sequence[Dict],
                    columns: Optional[Sequence[str]] = None,
                    digits: int = 2) -> str:
     """A GitHub Markdown table: ``model`` then one column per metric
     (accuracies in percent, diagnostics as they are); ``–`` where a row
-    lacks a column."""
+    lacks a column. Every cell, titles included, goes through
+    :func:`md_cell`."""
     columns = table_columns(rows) if columns is None else list(columns)
     header = ['model'] + [column_title(c) for c in columns]
     lines = [
-        '| ' + ' | '.join(header) + ' |',
+        '| ' + ' | '.join(md_cell(h) for h in header) + ' |',
         '|' + '|'.join(['---'] + ['---:'] * len(columns)) + '|'
     ]
     for row in rows:
-        cells = [str(row['model'])
-                 ] + [_fmt(row.get(c), digits) for c in columns]
-        lines.append('| ' + ' | '.join(cells) + ' |')
+        cells = [row['model']] + [_fmt(row.get(c), digits) for c in columns]
+        lines.append('| ' + ' | '.join(md_cell(c) for c in cells) + ' |')
     return '\n'.join(lines) + '\n'
 
 
@@ -166,13 +175,91 @@ def report_results(record: Dict,
     return paths
 
 
+def _kind(value) -> str:
+    return f'{value!r} ({type(value).__name__})'
+
+
+def _check_row(row, where: str) -> None:
+    if not isinstance(row, dict):
+        raise ValueError(f'{where} must be an object (model, member, '
+                         f'metrics), got {_kind(row)}')
+    if 'model' not in row:
+        raise ValueError(f"{where} has no 'model' field (the row label)")
+    for key in ('model', 'member'):
+        if key in row and not isinstance(row[key], str):
+            raise ValueError(f'{where}.{key} must be a string, got '
+                             f'{_kind(row[key])}')
+    for key, value in row.items():
+        if key in ('model', 'member'):
+            continue
+        accuracy = key == 'clean_acc' or key.endswith('/acc')
+        number = isinstance(value, (int, float)) and not isinstance(
+            value, bool)
+        if accuracy and not (number or value is None):
+            raise ValueError(f"{where}['{key}'] must be a number (an "
+                             f'accuracy in %), got {_kind(value)}')
+        if not (number or value is None or isinstance(value, (str, bool))):
+            raise ValueError(f"{where}['{key}'] must be a number or a "
+                             f'string, got {_kind(value)}')
+
+
+def _check_attack(settings, where: str) -> None:
+    if not isinstance(settings, dict):
+        raise ValueError(f'{where} must be an object (the attack '
+                         f'settings), got {_kind(settings)}')
+    if not isinstance(settings.get('name'), str):
+        raise ValueError(f"{where}.name must be a string (the attack's "
+                         f"name), got {_kind(settings.get('name'))}")
+    if 'norm' in settings and not isinstance(settings['norm'], str):
+        raise ValueError(f'{where}.norm must be a string, got '
+                         f"{_kind(settings['norm'])}")
+    eps = settings.get('eps')
+    if 'eps' in settings and (isinstance(eps, bool)
+                              or not isinstance(eps, (int, float))):
+        raise ValueError(f'{where}.eps must be a number, got {_kind(eps)}')
+
+
+def check_record(record, source: str) -> Dict:
+    """``record`` (from ``source``, named in errors) as a result record:
+    an object whose ``rows`` are objects with a string ``model`` (and
+    ``member``) and number (or None) accuracies, and whose ``attacks`` are
+    objects with a string ``name`` (and ``norm``, number ``eps``).
+
+    Raises:
+        ValueError: Naming ``source`` and the field that cannot be read.
+    """
+    if not isinstance(record, dict):
+        raise ValueError(
+            f"{source}: expected a result record (an object with 'rows' and "
+            f"'attacks'), got a {type(record).__name__}")
+    for key in ('rows', 'attacks'):
+        if key not in record:
+            raise ValueError(
+                f"{source}: the record has no '{key}' field; is it a "
+                f'{RESULT_STEM}.json written by tools/test.py --robust?')
+        if not isinstance(record[key], list):
+            raise ValueError(f'{source}: {key} must be a list, got '
+                             f'{type(record[key]).__name__}')
+    for i, row in enumerate(record['rows']):
+        _check_row(row, f'{source}: rows[{i}]')
+    for i, settings in enumerate(record['attacks']):
+        _check_attack(settings, f'{source}: attacks[{i}]')
+    return record
+
+
 def read_results(path: str, stem: str = RESULT_STEM) -> Dict:
-    """The record of a work dir (``{path}/{stem}.json``) or JSON file."""
+    """The record of a work dir (``{path}/{stem}.json``) or JSON file,
+    checked by :func:`check_record` (errors name the file and field)."""
     if osp.isdir(path):
         path = osp.join(path, f'{stem}.json')
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'no robust results at {path}; run tools/test.py --robust with '
             '--work-dir first')
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path, encoding='utf-8') as f:
+            record = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f'{path}: not a JSON result record ({e}); write it '
+                         'again with tools/test.py --robust') from e
+    return check_record(record, path)

@@ -179,10 +179,57 @@ def test_names_and_settings():
     (dict(eps=8 / 255, version='standard', attacks_to_run=['apgd-ce']),
      r"ignored by version='standard'"),
     (dict(eps=8 / 255, n_iter=0), 'n_iter'),
+    (dict(eps=8 / 255, n_iter=True), r'^AutoAttack: n_iter must be an int '
+     r'>= 1 or None, got True$'),
+    (dict(eps=float('nan'), norm='l2'), r'^AutoAttack: eps must be a finite '
+     r'number, got nan$'),
+    (dict(eps=-1, norm='l1'), r'^AutoAttack: eps must be >= 0, got -1$'),
 ])
 def test_bad_settings_raise_naming_the_key(kwargs, match):
     with pytest.raises(ValueError, match=match):
         AutoAttack(**kwargs)
+
+
+def test_string_eps_is_refused_with_the_fix():
+    with pytest.raises(TypeError, match=r"^AutoAttack: eps='8/255' is a "
+                       r'string; write 8 / 255 as a Python expression in '
+                       r'the config, not a string$'):
+        ATTACKS.build(dict(type='AutoAttack', eps='8/255'))
+
+
+class _NoCalls(nn.Module):
+    """Fails the test if the model is ever run."""
+
+    def forward(self, x):
+        raise AssertionError('the model ran')
+
+
+@pytest.mark.parametrize('norm, eps, diameter', [('l2', 128, '6.928'),
+                                                 ('l1', 255, '48')])
+def test_radius_beyond_the_cube_raises_before_the_model_runs(
+        norm, eps, diameter):
+    attack = AutoAttack(eps=eps, norm=norm, attacks_to_run=['apgd-ce'])
+    with pytest.raises(ValueError, match=rf"^AutoAttack 'autoattack-apgdce_"
+                       rf"{norm}_{eps}': eps={eps} exceeds {diameter}, the "):
+        attack(_NoCalls(), torch.rand(2, 3, 4, 4), torch.tensor([0, 1]))
+
+
+def test_nan_pixels_raise_before_the_model_runs():
+    x = torch.rand(2, 3, 4, 4)
+    x[1, 1, 1, 1] = float('nan')
+    with pytest.raises(ValueError, match=r"^AutoAttack 'autoattack_linf_8': "
+                       r'inputs have 1 non-finite pixels'):
+        AutoAttack(eps=8 / 255)(_NoCalls(), x, torch.tensor([0, 1]))
+
+
+def test_float64_images_equal_the_float32_run(trained_mlp):
+    model, x, y = trained_mlp
+    attack = AutoAttack(eps=4 / 255, attacks_to_run=['apgd-ce'], n_iter=3,
+                        verbose=False)
+    x32, x64 = attack(model, x, y), attack(model, x.double(), y)
+    assert x64.dtype == torch.float64
+    torch.testing.assert_close(x64, x32.double(), rtol=0, atol=1e-7)
+    assert (x64 - x.double()).abs().max().item() <= 4 / 255
 
 
 def test_too_few_classes_raise_at_attack_time():

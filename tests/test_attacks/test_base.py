@@ -1,10 +1,14 @@
 """BaseAttack: ε and norm checks, names and labels, strength, the input
-range, the model's modes and ``requires_grad`` restored."""
+range, finiteness and dtype of the inputs, radii against the image cube,
+the model's modes and ``requires_grad`` restored."""
+import re
+
 import pytest
 import torch
 from torch import nn
 
 from kdiga_mmrazor.attacks import BaseAttack, FGSMAttack, PGDAttack, eps_label
+from kdiga_mmrazor.attacks.base import into_ball
 
 from .conftest import SHAPE
 
@@ -32,9 +36,13 @@ def test_linf_eps_in_255_scale_is_refused_naming_eps_and_fix():
         ShiftAttack(eps=8)
 
 
-def test_linf_eps_of_exactly_one_is_refused():
-    with pytest.raises(ValueError, match=r'ShiftAttack: eps=1 '):
-        ShiftAttack(eps=1)
+def test_linf_eps_of_one_is_the_whole_cube_and_above_is_refused():
+    assert ShiftAttack(eps=1).eps == 1.0  # every image of [0, 1]^d
+    with pytest.raises(ValueError, match=r'^ShiftAttack: eps=1\.5 is not in '
+                       r'the \[0, 1\] pixel scale of L∞ budgets; pixels are '
+                       r'in \[0, 1\]: write eps=1\.5 / 255 \(= 0\.00588\), '
+                       r'not eps=1\.5$'):
+        ShiftAttack(eps=1.5)
 
 
 def test_l2_eps_above_one_is_accepted():
@@ -150,3 +158,112 @@ def test_modes_restored_after_a_real_attack():
         True, True, True, False, True, True]
     assert [p.requires_grad for p in net.parameters()] == [
         True, False, True, True, True, True]
+
+
+class CountingNet(nn.Module):
+    """A linear model that counts its forward calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(48, 2)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.fc(x.flatten(1))
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf'), -float('inf')])
+def test_non_finite_pixels_are_refused_naming_the_attack(bad):
+    net = CountingNet()
+    x = torch.full((3, *SHAPE), 0.5)
+    x[1, 2, 0, 3] = bad
+    with pytest.raises(ValueError, match=r"^ShiftAttack 'shiftattack_linf_4"
+                       r"': inputs have 1 non-finite pixels \(NaN or inf\) in "
+                       r'1 of 3 images \(batch indices \[1\]\)'):
+        ShiftAttack(eps=4 / 255)(net, x, torch.zeros(3).long())
+    assert net.calls == 0
+
+
+def test_integer_pixels_are_refused_with_the_fix():
+    x = torch.full((2, *SHAPE), 128, dtype=torch.uint8)
+    with pytest.raises(TypeError, match=r"^ShiftAttack 'shiftattack_linf_4"
+                       r"': inputs must be floating-point pixels in \[0, 1\], "
+                       r'got torch.uint8; divide by 255 first'):
+        ShiftAttack(eps=4 / 255)(nn.Identity(), x, torch.zeros(2).long())
+
+
+@pytest.mark.parametrize('norm, eps, diameter, formula', [
+    ('l2', 7.0, '6.928', 'sqrt(48)'),  # √48 = 6.928
+    ('l1', 48.5, '48', '48'),
+])
+def test_radius_beyond_the_cube_is_refused_before_any_forward(
+        norm, eps, diameter, formula):
+    net = CountingNet()
+    attack = ShiftAttack(eps=eps, norm=norm)  # shape unknown: accepted
+    with pytest.raises(ValueError, match=(
+            rf"^ShiftAttack 'shiftattack_{norm}_{eps:g}': eps={eps:g} "
+            rf'exceeds {diameter}, the L\d diameter of the image cube '
+            rf'\[0, 1\]\^\(3×4×4\) \(= {re.escape(formula)}\).*at most '
+            rf'{diameter} for this input')):
+        attack(net, torch.full((2, *SHAPE), 0.5), torch.zeros(2).long())
+    assert net.calls == 0
+
+
+def test_radius_of_exactly_the_diameter_is_accepted():
+    x_adv = ShiftAttack(eps=48 ** 0.5, norm='l2')(
+        nn.Identity(), torch.zeros(1, *SHAPE), torch.zeros(1).long())
+    assert x_adv.max().item() == 1.0
+
+
+def test_float64_inputs_run_in_the_models_dtype_and_come_back_float64():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(48, 2))
+    x = torch.rand(4, *SHAPE)
+    attack = PGDAttack(eps=8 / 255, steps=3)
+    x32 = attack(net, x, torch.tensor([0, 1, 0, 1]))
+    x64 = attack(net, x.double(), torch.tensor([0, 1, 0, 1]))
+    assert (x32.dtype, x64.dtype) == (torch.float32, torch.float64)
+    torch.testing.assert_close(x64, x32.double(), rtol=0, atol=1e-7)
+    assert (x64 - x.double()).abs().max().item() <= 8 / 255
+    assert 0 <= x64.min().item() and x64.max().item() <= 1
+
+
+@pytest.mark.parametrize('norm, eps', [('linf', 0.1), ('l2', 0.5),
+                                       ('l1', 2.0)])
+def test_into_ball_bounds_the_perturbation_in_the_norm(norm, eps):
+    torch.manual_seed(0)
+    x = torch.rand(5, *SHAPE, dtype=torch.float64)
+    x_adv = into_ball(x + torch.randn_like(x), x, eps, norm)
+    p = {'linf': float('inf'), 'l2': 2, 'l1': 1}[norm]
+    sizes = (x_adv - x).flatten(1).norm(p=p, dim=1)
+    assert sizes.max().item() <= eps * (1 + 1e-12)
+    assert 0 <= x_adv.min().item() and x_adv.max().item() <= 1
+    inside = x + 0.5 * (x_adv - x)  # already in the ball: unchanged
+    torch.testing.assert_close(into_ball(inside, x, eps, norm), inside)
+
+
+def test_empty_batch_comes_back_empty():
+    net = CountingNet()
+    x_adv = PGDAttack(eps=8 / 255)(net, torch.zeros(0, *SHAPE),
+                                   torch.zeros(0).long())
+    assert x_adv.shape == (0, *SHAPE) and net.calls == 0
+
+
+@pytest.mark.parametrize('kwargs, error, match', [
+    (dict(eps='8/255'), TypeError, r"^ShiftAttack: eps='8/255' is a string; "
+     r'write 8 / 255 as a Python expression in the config, not a string$'),
+    (dict(eps=True), TypeError, r'^ShiftAttack: eps must be a real number, '
+     r'got True \(bool\)$'),
+    (dict(eps=None), TypeError, r'eps must be a real number, got None'),
+    (dict(eps=float('nan')), ValueError, r'^ShiftAttack: eps must be a '
+     r'finite number, got nan$'),
+    (dict(eps=float('inf'), norm='l2'), ValueError, r'eps must be a finite '
+     r'number, got inf'),
+    (dict(eps=0.1, seed=1.5), ValueError, r'^ShiftAttack: seed must be an '
+     r'int, got 1\.5$'),
+    (dict(eps=0.1, name=3), TypeError, r'name must be a non-empty str'),
+])
+def test_bad_values_are_refused_at_build_naming_the_key(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ShiftAttack(**kwargs)

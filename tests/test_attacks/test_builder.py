@@ -7,6 +7,7 @@ from kdiga_mmrazor.attacks import (
     PGDAttack,
     attack_names,
     build_attack,
+    build_attacks,
     select_attacks,
 )
 
@@ -58,3 +59,37 @@ def test_select_attacks_refuses_unknown_name_listing_configured():
                        r"_8'\] not among the configured attacks "
                        r"\['pgd20_linf_8', 'fgsm_linf_2'\]$"):
         select_attacks([PGD20, FGSM2], ['pgd10_linf_8'], 'test_cfg.attacks')
+
+
+@pytest.mark.parametrize('cfg, error, match', [
+    (dict(type='PGDAttack', eps=8), ValueError,
+     r'^test_cfg.attacks\[1\]: PGDAttack: eps=8 is not in the \[0, 1\] pixel '
+     r'scale of L∞ budgets; pixels are in \[0, 1\]: write eps=8 / 255'),
+    (dict(type='FGSMAttack', eps='8/255'), TypeError,
+     r"^test_cfg.attacks\[1\]: FGSMAttack: eps='8/255' is a string; write "
+     r'8 / 255 as a Python expression in the config, not a string$'),
+    (dict(type='PGDAttack', eps=8 / 255, steps=0), ValueError,
+     r'^test_cfg.attacks\[1\]: PGDAttack: steps must be an int >= 1, got 0$'),
+    (dict(type='PGDAttack', epsilon=8 / 255), TypeError,
+     r"^test_cfg.attacks\[1\]: .*unexpected keyword argument 'epsilon'"),
+    (dict(type='PGDAtack', eps=8 / 255), KeyError,
+     r"^'test_cfg.attacks\[1\]: PGDAtack is not in the"),
+])
+def test_refused_configs_name_the_list_entry(cfg, error, match):
+    with pytest.raises(error, match=match):
+        attack_names([FGSM2, cfg], 'test_cfg.attacks')
+
+
+def test_build_attacks_builds_each_entry_and_names_the_bad_one():
+    attacks = build_attacks([PGD20, FGSM2], 'attacks')
+    assert [type(a) for a in attacks] == [PGDAttack, FGSMAttack]
+    with pytest.raises(TypeError, match=r'^attacks entries must be ATTACKS '
+                       r'configs .*got str at attacks\[0\]$'):
+        build_attacks(['PGDAttack'], 'attacks')
+
+
+def test_without_an_index_the_error_names_where():
+    with pytest.raises(ValueError, match=r'^RobustEvaluator: attacks: '
+                       r'PGDAttack: eps must be >= 0, got -0\.1$'):
+        build_attack(dict(type='PGDAttack', eps=-0.1),
+                     'RobustEvaluator: attacks')

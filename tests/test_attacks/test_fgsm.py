@@ -73,3 +73,34 @@ def test_eps_in_255_scale_raises_naming_eps_and_fix():
 def test_other_norms_raise():
     with pytest.raises(ValueError, match=r"norm.*\('linf',\).*'l2'"):
         FGSMAttack(eps=0.5, norm='l2')
+
+
+@pytest.mark.parametrize('kwargs, error, match', [
+    (dict(eps='8/255'), TypeError, r"^FGSMAttack: eps='8/255' is a string; "
+     r'write 8 / 255 as a Python expression in the config, not a string$'),
+    (dict(eps=8 / 255, alpha=2), ValueError, r'^FGSMAttack: alpha=2 is not '
+     r'in the \[0, 1\] pixel scale.*write alpha=2 / 255'),
+    (dict(eps=float('inf')), ValueError, r'eps must be a finite number'),
+    (dict(eps=8 / 255, alpha=True), TypeError, r'alpha must be a real '
+     r'number, got True'),
+])
+def test_bad_budgets_are_refused_naming_the_key(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        FGSMAttack(**kwargs)
+
+
+def test_nan_pixels_are_refused_naming_the_attack(two_class_linear):
+    model, x, y = two_class_linear
+    x = x.clone()
+    x[0, 0, 0, 0] = float('inf')
+    with pytest.raises(ValueError, match=r"^FGSMAttack 'fgsm_linf_8': "
+                       r'inputs have 1 non-finite pixels'):
+        FGSMAttack(eps=8 / 255)(model, x, y)
+
+
+def test_float64_images_equal_the_float32_run(two_class_linear):
+    model, x, y = two_class_linear
+    attack = FGSMAttack(eps=0.01, random_start=True)
+    x32, x64 = attack(model, x, y), attack(model, x.double(), y)
+    assert x64.dtype == torch.float64
+    torch.testing.assert_close(x64, x32.double(), rtol=0, atol=1e-7)

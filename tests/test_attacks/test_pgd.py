@@ -192,8 +192,80 @@ def test_eps_in_255_scale_raises_naming_eps_and_fix():
      (dict(norm='l1'), r"norm.*'l1'"),
      (dict(loss='mse'), r"loss.*'ce', 'cw'.*'mse'"),
      (dict(steps=0), 'steps'),
+     (dict(steps=True), r'^PGDAttack: steps must be an int >= 1, got True$'),
+     (dict(steps=2.5), r'^PGDAttack: steps must be an int >= 1, got 2\.5$'),
      (dict(restarts=0), 'restarts'),
+     (dict(alpha=float('nan')), r'^PGDAttack: alpha must be a finite'),
+     (dict(alpha=-0.01), r'^PGDAttack: alpha must be >= 0, got -0\.01$'),
      (dict(restarts=3, random_start=False), 'random_start=True')])
 def test_bad_settings_raise_naming_the_key(kwargs, match):
     with pytest.raises(ValueError, match=match):
         PGDAttack(eps=8 / 255, **kwargs)
+
+
+def test_string_step_is_refused_with_the_fix():
+    with pytest.raises(TypeError, match=r"^PGDAttack: alpha='2/255' is a "
+                       r'string; write 2 / 255 as a Python expression'):
+        PGDAttack(eps=8 / 255, alpha='2/255')
+
+
+def test_l2_eps_in_255_scale_is_refused_at_the_first_call(two_class_linear):
+    # eps = 128 reaches every image of [0, 1]^48 (diameter √48 = 6.93);
+    # before this check it gave 0 % robust accuracy
+    model, x, y = two_class_linear
+    attack = ATTACKS.build(dict(type='PGDAttack', eps=128, norm='l2'))
+    with pytest.raises(ValueError, match=r"^PGDAttack 'pgd20_l2_128': "
+                       r'eps=128 exceeds 6\.928, the L2 diameter'):
+        attack(model, x, y)
+
+
+def test_l2_step_beyond_the_cube_is_refused_at_the_call(two_class_linear):
+    model, x, y = two_class_linear
+    attack = PGDAttack(eps=0.5, alpha=10, norm='l2')
+    with pytest.raises(ValueError, match=r"^PGDAttack 'pgd20_l2_0\.5': "
+                       r'alpha=10 exceeds 6\.928'):
+        attack(model, x, y)
+
+
+@pytest.mark.parametrize('norm,eps', [('linf', 0.01), ('l2', 0.05)])
+def test_float64_images_equal_the_float32_run(two_class_linear, norm, eps):
+    model, x, y = two_class_linear
+    attack = PGDAttack(eps=eps, norm=norm, steps=5)
+    x32 = attack(model, x, y)
+    x64 = attack(model, x.double(), y)  # float32 model
+    assert x64.dtype == torch.float64
+    torch.testing.assert_close(x64, x32.double(), rtol=0, atol=1e-7)
+    x64_model = attack(model.double(), x.double(), y)  # float64 throughout
+    assert x64_model.dtype == torch.float64
+    torch.testing.assert_close(x64_model, x32.double(), rtol=0, atol=1e-5)
+
+
+def test_nan_pixels_are_refused_naming_the_attack(two_class_linear):
+    model, x, y = two_class_linear
+    x = x.clone()
+    x[3, 0, 1, 1] = float('nan')
+    with pytest.raises(ValueError, match=r"^PGDAttack 'pgd20_linf_8': inputs "
+                       r'have 1 non-finite pixels'):
+        PGDAttack(eps=8 / 255)(model, x, y)
+
+
+def test_a_custom_objective_is_ascended_inside_the_ball():
+    import torch.nn.functional as F
+
+    from kdiga_mmrazor.attacks.pgd import pgd
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
+    x = 0.3 + 0.4 * torch.rand(6, 3, 2, 2)
+    target = F.softmax(model(x), 1).detach()
+
+    def kl(logits):
+        return F.kl_div(F.log_softmax(logits, 1), target,
+                        reduction='none').sum(1)
+
+    # TRADES' start: x + 0.001 N(0, I) (at x itself the KL gradient is 0)
+    start = x + 1e-3 * torch.randn(x.shape)
+    x_adv = pgd(model, x, torch.zeros(6, dtype=torch.long), 4 / 255,
+                1 / 255, 5, x_init=start, objective=kl)
+    assert (x_adv - x).abs().max() <= 4 / 255 + 1e-7
+    before, after = kl(model(start)), kl(model(x_adv))
+    assert (after > 10 * before).all()

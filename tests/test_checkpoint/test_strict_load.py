@@ -87,3 +87,52 @@ def test_a_counter_of_another_shape_is_still_refused(tmp_path):
         load_state_dict_checked(
             MODELS.build(dict(type='CifarResNet')),
             _save(tmp_path, weights), who='test')
+
+
+def test_a_missing_file_names_the_config_key_before_any_hashing(
+        tmp_path, monkeypatch):
+    from kdiga_mmrazor.checkpoint import strict_load
+
+    def no_hashing(path):
+        raise AssertionError('file_sha256 ran on a missing file')
+
+    monkeypatch.setattr(strict_load, 'file_sha256', no_hashing)
+    missing = str(tmp_path / 'teacher.pth')
+    with pytest.raises(FileNotFoundError) as info:
+        load_state_dict_checked(MODELS.build(dict(type='ResNet4b')), missing,
+                                who='KDIGADistill: model.teacher_ckpt')
+    assert str(info.value) == (
+        f'KDIGADistill: model.teacher_ckpt: checkpoint {missing!r} does not '
+        'exist; set KDIGADistill: model.teacher_ckpt to the path of a '
+        'checkpoint file (torch.save or safetensors)')
+
+
+def test_a_damaged_file_is_refused_naming_the_config_key(tmp_path):
+    from kdiga_mmrazor.checkpoint import CorruptCheckpointError
+    path = tmp_path / 'teacher.pth'
+    torch.save(MODELS.build(dict(type='ResNet4b')).state_dict(), path)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(CorruptCheckpointError) as info:
+        load_state_dict_checked(MODELS.build(dict(type='ResNet4b')),
+                                str(path), who='cfg.model.teacher_ckpt')
+    assert str(info.value).startswith(
+        f'cfg.model.teacher_ckpt: checkpoint {str(path)!r} is a truncated '
+        'or damaged zip archive')
+    assert info.value.__context__ is None
+
+
+def test_safetensors_and_pth_give_the_same_weights(tmp_path):
+    from safetensors.torch import save_file
+    torch.manual_seed(1)
+    source = MODELS.build(dict(type='ResNet4b')).state_dict()
+    pth = _save(tmp_path, source, wrap=None)
+    st = str(tmp_path / 'w.safetensors')
+    save_file(source, st)
+    loaded = []
+    for path in (pth, st):
+        target = MODELS.build(dict(type='ResNet4b'))
+        load_state_dict_checked(target, path, who='test')
+        loaded.append(target.state_dict())
+    for key, value in source.items():
+        assert torch.equal(loaded[0][key], value)
+        assert torch.equal(loaded[1][key], value)

@@ -108,3 +108,21 @@ def test_config_builds_and_trains_one_step(config):
                                    atol=1e-6)
         moved += bool(g.abs().sum() > 0)
     assert moved > 0
+
+
+@pytest.mark.parametrize('path', sorted(
+    osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs', '*.py'))
+    + glob.glob(osp.join(REPO, 'configs', 'examples', '*.py'))))
+def test_every_config_runs_the_divergence_guard_and_digest_hooks(path):
+    from mmengine.registry import HOOKS
+
+    from kdiga_mmrazor.engine import (
+        CheckpointDigestHook,
+        DivergenceGuardHook,
+        load_config,
+    )
+    hooks = load_config(osp.join(REPO, path)).default_hooks
+    assert isinstance(HOOKS.build(hooks['divergence_guard']),
+                      DivergenceGuardHook)
+    assert isinstance(HOOKS.build(hooks['checkpoint_digest']),
+                      CheckpointDigestHook)

@@ -1,4 +1,7 @@
-"""CIFAR10 configs pointed at the image-folder copy."""
+"""CIFAR10 configs pointed at the image-folder copy; incomplete copies
+refused naming the path and the layout."""
+import re
+
 import pytest
 from mmengine.config import Config
 
@@ -28,9 +31,20 @@ def _cfg():
             test_dataloader=None))
 
 
+def _layout(root, splits=('train', 'test'), classes=CLASSES, image=True):
+    """``root/{split}/<class>/0.jpg`` (an empty file: only the layout is
+    read before the dataset is built)."""
+    for split in splits:
+        (root / split).mkdir(parents=True, exist_ok=True)
+        for name in classes:
+            (root / split / name).mkdir()
+            if image:
+                (root / split / name / '0.jpg').touch()
+    return str(root)
+
+
 def test_datasets_become_custom_datasets_with_rgb_loading(tmp_path):
-    for split in ('train', 'test'):
-        (tmp_path / split).mkdir()
+    _layout(tmp_path)
     cfg = use_cifar10_folder(_cfg(), str(tmp_path))
     train = cfg.train_dataloader.dataset
     assert train.type == 'mmpretrain.CustomDataset'
@@ -47,8 +61,76 @@ def test_datasets_become_custom_datasets_with_rgb_loading(tmp_path):
 
 
 def test_missing_folder_says_how_to_make_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match='prepare_cifar10.sh'):
+    with pytest.raises(FileNotFoundError, match=(
+            rf"^CIFAR-10 image folder '{re.escape(str(tmp_path))}' "
+            rf'\(data_root, or KDIGA_CIFAR10_FOLDER\) has no train/ folder: '
+            rf'expected {re.escape(str(tmp_path / "train"))}/<class>/\*\.jpg '
+            r".*prepare_cifar10\.sh$")):
         use_cifar10_folder(_cfg(), str(tmp_path))
+
+
+def test_split_without_class_folders_names_the_path_and_the_classes(
+        tmp_path):
+    _layout(tmp_path, classes=())
+    split = re.escape(str(tmp_path / 'train'))
+    with pytest.raises(FileNotFoundError, match=(
+            rf'^CIFAR-10 image folder {split} lacks the class folders '
+            r"\['airplane', 'automobile', .*'truck'\]: expected "
+            rf"{split}/<class>/\*\.jpg for the classes \['airplane', ")):
+        use_cifar10_folder(_cfg(), str(tmp_path))
+
+
+def test_some_missing_and_other_folders_are_both_named(tmp_path):
+    _layout(tmp_path, classes=CLASSES[:8] + ('plane', ))
+    with pytest.raises(FileNotFoundError, match=(
+            r"lacks the class folders \['ship', 'truck'\] and has other "
+            r"folders \['plane'\]: expected")):
+        use_cifar10_folder(_cfg(), str(tmp_path))
+
+
+def test_class_folders_without_images_are_named(tmp_path):
+    _layout(tmp_path)
+    for name in ('cat', 'dog'):
+        (tmp_path / 'test' / name / '0.jpg').unlink()
+        (tmp_path / 'test' / name / 'notes.txt').touch()
+    split = re.escape(str(tmp_path / 'test'))
+    with pytest.raises(FileNotFoundError, match=(
+            rf"^CIFAR-10 image folder {split}: the class folders \['cat', "
+            r"'dog'\] hold no images \(\.jpg, \.jpeg, \.png")):
+        use_cifar10_folder(_cfg(), str(tmp_path))
+
+
+def test_images_in_subfolders_of_a_class_count(tmp_path):
+    _layout(tmp_path, image=False)
+    for split in ('train', 'test'):
+        for name in CLASSES:
+            (tmp_path / split / name / 'a').mkdir()
+            (tmp_path / split / name / 'a' / '1.PNG').touch()
+    cfg = use_cifar10_folder(_cfg(), str(tmp_path))
+    assert cfg.val_dataloader.dataset.type == 'mmpretrain.CustomDataset'
+
+
+def test_empty_folder_found_at_the_data_root_raises_with_its_path(tmp_path):
+    root = tmp_path / 'cifar10'
+    _layout(root, classes=())  # train/ and test/ but nothing in them
+    with pytest.raises(FileNotFoundError, match=(
+            rf'^CIFAR-10 image folder {re.escape(str(root / "train"))} lacks '
+            'the class folders')):
+        use_cifar10_folders_found(_cfg_at(str(root)))
+
+
+def test_the_built_dataset_reads_the_checked_layout(tmp_path):
+    import numpy as np
+    from mmcv import imwrite
+    from mmpretrain.registry import DATASETS
+    for split in ('train', 'test'):
+        for k, name in enumerate(CLASSES):
+            imwrite(np.full((4, 4, 3), 10 * k, np.uint8),
+                    str(tmp_path / split / name / f'{k}.png'))
+    cfg = use_cifar10_folder(_cfg(), str(tmp_path))
+    dataset = DATASETS.build(cfg.val_dataloader.dataset)
+    assert len(dataset) == 10
+    assert list(dataset.get_gt_labels()) == list(range(10))
 
 
 def test_folder_class_order_is_the_official_label_order(cifar10_folder):
@@ -57,8 +139,7 @@ def test_folder_class_order_is_the_official_label_order(cifar10_folder):
 
 
 def _folders(root, pickles=False):
-    for split in ('train', 'test'):
-        (root / split / CLASSES[0]).mkdir(parents=True)
+    _layout(root)
     if pickles:
         (root / 'cifar-10-batches-py').mkdir()
     return str(root)

@@ -5,7 +5,7 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from kdiga_mmrazor.datasets.cifar10_folder import ENV_VAR
+from kdiga_mmrazor.datasets.cifar10_folder import CLASSES, ENV_VAR
 from kdiga_mmrazor.engine import add_runner_args, prepare_config
 
 from ..conftest import REPO
@@ -46,7 +46,9 @@ def test_cfg_options_win_over_the_tools_own_edits(monkeypatch):
 def test_the_image_folder_variable_rewrites_the_datasets(
         monkeypatch, tmp_path):
     for split in ('train', 'test'):
-        (tmp_path / split).mkdir()
+        for name in CLASSES:
+            (tmp_path / split / name).mkdir(parents=True)
+            (tmp_path / split / name / '0.jpg').touch()
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
     cfg = prepare_config(Config.fromfile(CONFIG), _args())
     dataset = cfg.test_dataloader.dataset

@@ -58,9 +58,46 @@ def test_diagnostics_without_eps_names_the_fix():
 
 
 def test_diagnostics_eps_in_255_scale_names_the_fix():
-    with pytest.raises(ValueError, match=r'diagnostics.eps=8.0 is not in '
-                       r'the \[0, 1\] pixel scale; write eps=8 / 255'):
+    with pytest.raises(ValueError, match=r'^RobustEvaluator: diagnostics.eps'
+                       r'=8 is not in the \[0, 1\] pixel scale of L∞ '
+                       r'budgets; pixels are in \[0, 1\]: write '
+                       r'diagnostics.eps=8 / 255 \(= 0\.03137\), not '
+                       r'diagnostics.eps=8$'):
         parse_diagnostics(dict(eps=8), OWNER)
+
+
+def test_diagnostics_negative_eps_says_negative_not_255():
+    with pytest.raises(ValueError, match=r'^RobustEvaluator: diagnostics.eps'
+                       r' must be >= 0, got -0\.1$'):
+        parse_diagnostics(dict(eps=-0.1), OWNER)
+
+
+@pytest.mark.parametrize('key, value, error, match', [
+    ('steps', 0, ValueError, r'^RobustEvaluator: diagnostics.steps must be '
+     r'an int >= 1, got 0$'),
+    ('steps', -3, ValueError, r'diagnostics.steps must be an int >= 1, got '
+     r'-3$'),
+    ('steps', 2.5, ValueError, r'diagnostics.steps must be an int >= 1, got '
+     r'2\.5$'),
+    ('steps', True, ValueError, r'diagnostics.steps must be an int >= 1, got '
+     r'True$'),
+    ('eps', '8/255', TypeError, r"^RobustEvaluator: diagnostics.eps='8/255' "
+     r'is a string; write 8 / 255 as a Python expression in the config, not '
+     r'a string$'),
+    ('eps', float('nan'), ValueError, r'diagnostics.eps must be a finite '
+     r'number, got nan$'),
+    ('alpha', 2, ValueError, r'diagnostics.alpha=2 is not in the \[0, 1\] '
+     r'pixel scale.*write diagnostics.alpha=2 / 255'),
+    ('alpha', -0.5, ValueError, r'diagnostics.alpha must be >= 0, got -0\.5'),
+    ('seed', 'a', ValueError, r"diagnostics.seed must be an int, got 'a'$"),
+    ('local_linearity', 'no', TypeError, r'diagnostics.local_linearity must '
+     r"be True or False, got 'no'$"),
+])
+def test_diagnostics_bad_values_name_the_key(key, value, error, match):
+    cfg = dict(eps=8 / 255)
+    cfg[key] = value
+    with pytest.raises(error, match=match):
+        parse_diagnostics(cfg, OWNER)
 
 
 def test_sanity_checks_off_is_none_and_no_attack():

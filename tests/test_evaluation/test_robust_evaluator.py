@@ -110,3 +110,21 @@ def test_batch_targets_read_labels_and_indices():
                       'owner')
     with pytest.raises(ValueError, match='gt_label'):
         batch_targets([], torch.device('cpu'), 'owner')
+
+
+@pytest.mark.parametrize('sanity_checks', [True, False])
+@pytest.mark.parametrize('member', ['student', 'teacher'])
+def test_a_model_with_non_finite_logits_is_not_scored(sanity_checks, member):
+    broken = _linear()
+    with torch.no_grad():
+        broken[1].weight[0, 0] = float('nan')
+    models = dict(student=_linear(), teacher=_linear(1))
+    models[member] = broken
+    evaluator = RobustEvaluator([dict(type='FGSMAttack', eps=2 / 255)],
+                                evaluate_teacher=True,
+                                sanity_checks=sanity_checks, owner='Loop')
+    evaluator.start(models)
+    x, y = _batch()
+    with pytest.raises(ValueError, match=f"Loop: the {member}'s logits on "
+                       r'the first batch are not finite \(16 of 32'):
+        evaluator.process(x, y, list(range(16)))

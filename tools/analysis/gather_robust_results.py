@@ -5,7 +5,9 @@ writes after a robust test. This joins their rows into one table
 (``robust_comparison.{md,csv,json}``) and draws robust accuracy against ε
 (``robust_acc_vs_eps.png``), one line per model and attack family, clean
 accuracy at ε = 0, one panel per norm
-(:mod:`kdiga_mmrazor.evaluation.comparison`).
+(:mod:`kdiga_mmrazor.evaluation.comparison`). Every file is read and
+checked before anything is written: a malformed one (not JSON, not a
+record, a missing or mistyped field) raises naming the file and the field.
 
 Example::
 

@@ -1,12 +1,11 @@
 """Convert a ``robustness``-library ResNet checkpoint to MMPretrain keys.
 
-A thin command line over
-:func:`kdiga_mmrazor.checkpoint.convert_robustness_resnet` (adversarially
-trained ImageNet ResNets of MadryLab's ``robustness`` library, e.g.
-microsoft/robust-models-transfer's ``resnet50_linf_eps4.0.ckpt``). The
-normaliser is dropped: put its mean/std (ImageNet's) in the teacher's
-``data_preprocessor``, as ``configs/kdiga_resnet50_vit_b_imagenet.py`` does.
-The file is read with ``weights_only=True``; the output holds tensors only.
+``torchvision2mmpretrain.py --layout robustness`` (same arguments): for
+adversarially trained ImageNet ResNets of MadryLab's ``robustness``
+library, e.g. microsoft/robust-models-transfer's
+``resnet50_linf_eps4.0.ckpt``. The normaliser's mean/std are printed and
+stored in ``meta``: put them in the teacher's ``data_preprocessor``, as
+``configs/kdiga_resnet50_vit_b_imagenet.py`` does.
 
 Example::
 
@@ -14,30 +13,15 @@ Example::
         resnet50_linf_eps4.0.ckpt \\
         checkpoints/resnet50_linf_eps4.0_mmpretrain.pth
 """
-import argparse
+import os.path as osp
+import sys
 
-import torch
-
-import kdiga_mmrazor  # noqa: F401  (safe loading)
-from kdiga_mmrazor.checkpoint import (
-    convert_robustness_resnet,
-    file_sha256,
-    safe_torch_load,
-)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from torchvision2mmpretrain import main as convert  # noqa: E402
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='robustness-library checkpoint')
-    parser.add_argument('dst', help='MMPretrain checkpoint to write')
-    args = parser.parse_args(argv)
-    state_dict = convert_robustness_resnet(safe_torch_load(args.src))
-    torch.save(
-        dict(
-            state_dict=state_dict,
-            meta=dict(source_sha256=file_sha256(args.src))), args.dst)
-    print(f'wrote {args.dst}: {len(state_dict)} tensors '
-          f'(sha256 {file_sha256(args.dst)})')
+    convert(argv, layout='robustness')
 
 
 if __name__ == '__main__':

@@ -32,10 +32,12 @@ from .kdiga_inputs import (
 from .kdiga_objective import (
     apply_alpha,
     at_least_fp32,
+    check_loss_weights,
     classifier_task_loss,
     gather_targets,
     summed_cross_entropy,
 )
+from .teacher_weights import load_teacher, take_teacher_sources, watch_teacher
 
 PIXEL_RANGE_TOLERANCE = 1e-3
 
@@ -89,7 +91,11 @@ class KDIGADistill(SingleTeacherDistill):
         teacher (dict | BaseModel): The teacher classifier.
         teacher_ckpt (str, optional): Teacher weights, loaded strictly on
             CPU, pickle-free, sha256 logged. A whole-classifier checkpoint,
-            or a bare-backbone one (keys get ``backbone.``).
+            or a bare-backbone one (keys get ``backbone.``). A ``Pretrained``
+            ``init_cfg`` of the teacher or its backbone loads the same way
+            (at build, strictly); after any later load of this model's
+            weights (``--resume``, ``load_from``) the teacher's tensors must
+            still equal what was loaded here (``teacher_weights``).
         student_ckpt (str, optional): Pre-trained student weights, loaded
             the same way (instead of the student's ``init_cfg``).
         teacher_input_size (tuple[int, int], optional): Resize the batch to
@@ -152,6 +158,8 @@ class KDIGADistill(SingleTeacherDistill):
         stated = dict(
             student=states_preprocessor(kwargs.get('architecture', {})),
             teacher=states_preprocessor(teacher))
+        teacher, teacher_sources = take_teacher_sources(
+            teacher, teacher_ckpt, 'KDIGADistill')
         shared = None
         if not isinstance(kwargs.get('data_preprocessor'), nn.Module):
             kwargs['data_preprocessor'], shared = split_data_preprocessor(
@@ -168,14 +176,11 @@ class KDIGADistill(SingleTeacherDistill):
             raise TypeError(
                 'KDIGADistill: model.distiller.type must be KDIGADistiller '
                 f'(got {type(self.distiller).__name__})')
-        if teacher_ckpt:
-            self.teacher_sha256 = load_state_dict_checked(
-                self.teacher,
-                teacher_ckpt,
-                who='KDIGADistill: model.teacher_ckpt',
-                prefixes=('', 'backbone.'),
-                hint='check model.teacher (type, backbone, num_classes)')
-            self.teacher._is_init = True
+        check_loss_weights(self.distiller, self.architecture,
+                           'KDIGADistill')
+        digest, self.teacher_sha256 = load_teacher(
+            self.teacher, teacher_sources, 'KDIGADistill')
+        watch_teacher(self, digest, 'KDIGADistill')
         if student_ckpt:
             load_state_dict_checked(
                 self.architecture,

@@ -9,6 +9,7 @@ input gradients of the *batch-mean* cross-entropy. We differ in the default
 reduction (per-sample, batch-size invariant); ``mode='paper'`` reproduces
 theirs exactly.
 """
+import math
 from typing import Tuple
 
 import torch
@@ -100,9 +101,12 @@ class InputGradientAlignmentLoss(nn.Module):
         if mode not in MODES:
             raise ValueError(f'InputGradientAlignmentLoss: mode must be one '
                              f'of {MODES}, got {mode!r}')
-        if loss_weight < 0:
+        if not (isinstance(loss_weight, (int, float))
+                and not isinstance(loss_weight, bool)
+                and math.isfinite(loss_weight) and loss_weight >= 0):
             raise ValueError('InputGradientAlignmentLoss: loss_weight (γ) '
-                             f'must be >= 0, got {loss_weight}')
+                             'must be a finite number >= 0, got '
+                             f'{loss_weight!r}')
         self.distance = distance
         self.mode = mode
         self.loss_weight = float(loss_weight)

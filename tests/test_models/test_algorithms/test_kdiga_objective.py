@@ -8,6 +8,7 @@ from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from kdiga_mmrazor.models.algorithms.kdiga_objective import (
     apply_alpha,
     at_least_fp32,
+    check_loss_weights,
     classifier_task_loss,
     gather_targets,
     summed_cross_entropy,
@@ -71,3 +72,23 @@ def test_targets_are_labels_or_soft_scores():
     for s in soft:
         s.set_gt_score(torch.tensor([0.25, 0.75]))
     assert gather_targets(soft).tolist() == [[0.25, 0.75]] * 2
+
+
+def test_non_finite_loss_weights_are_refused_naming_the_key():
+    from types import SimpleNamespace
+
+    from torch import nn
+    distiller = SimpleNamespace(distill_losses=nn.ModuleDict(
+        dict(loss_kl=nn.Identity())))
+    distiller.distill_losses['loss_kl'].loss_weight = 0.5
+    student = MMPRETRAIN_MODELS.build(toy_classifier())
+    check_loss_weights(distiller, student, 'Algo')  # finite: passes
+    distiller.distill_losses['loss_kl'].loss_weight = float('nan')
+    with pytest.raises(ValueError, match=r'Algo: model\.distiller\.'
+                       r'distill_losses\.loss_kl\.loss_weight=nan'):
+        check_loss_weights(distiller, student, 'Algo')
+    distiller.distill_losses['loss_kl'].loss_weight = 0.5
+    student.head.loss_module.loss_weight = float('inf')
+    with pytest.raises(ValueError, match=r'model\.architecture\.head\.'
+                       r'loss\.loss_weight=inf'):
+        check_loss_weights(distiller, student, 'Algo')

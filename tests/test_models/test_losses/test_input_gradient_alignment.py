@@ -110,8 +110,11 @@ def test_unknown_distance_names_key_and_choices():
 def test_unknown_mode_and_negative_weight_are_refused():
     with pytest.raises(ValueError, match=r"mode.*'paper'"):
         InputGradientAlignmentLoss(mode='authors')
-    with pytest.raises(ValueError, match='loss_weight'):
-        InputGradientAlignmentLoss(loss_weight=-1)
+    for weight in (-1, float('nan'), float('inf'), '0.1', True):
+        with pytest.raises(ValueError) as error:
+            InputGradientAlignmentLoss(loss_weight=weight)
+        assert str(error.value).endswith(
+            f'loss_weight (γ) must be a finite number >= 0, got {weight!r}')
 
 
 def test_shape_mismatch_is_refused():

@@ -1,0 +1,87 @@
+"""Seconds per training step of several configs, measured in one process.
+
+A method comparison has to show cost as well as robustness: adversarial
+distillation runs an attack on the student every step, KDIGA does not. To
+make the ratios hold on a noisy machine, every config's model takes its
+train steps on the same batch, interleaved (one step of each, in turn),
+after a warm-up step each, and the median is reported.
+"""
+import copy
+import statistics
+import time
+from typing import Callable, Dict, List, Mapping
+
+import torch
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from mmpretrain.structures import DataSample
+from mmrazor.registry import MODELS
+from torch import nn
+
+
+def build_for_timing(cfg: Config) -> nn.Module:
+    """The config's model without its checkpoints (weights do not change
+    the cost), in train mode."""
+    model_cfg = copy.deepcopy(cfg.model)
+    for key in ('teacher_ckpt', 'student_ckpt'):
+        if key in model_cfg:
+            model_cfg[key] = None
+    if 'data_preprocessor' not in model_cfg and cfg.get('data_preprocessor'):
+        model_cfg['data_preprocessor'] = cfg.data_preprocessor
+    model = MODELS.build(model_cfg)
+    model.train()  # MMRazor's SingleTeacherDistill.train returns None
+    return model
+
+
+def synthetic_batch(batch_size: int, image_size: int, num_classes: int,
+                    seed: int = 0) -> dict:
+    """uint8 images and labels, as a dataloader gives them."""
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (batch_size, 3, image_size, image_size),
+                           generator=gen, dtype=torch.uint8)
+    labels = torch.randint(0, num_classes, (batch_size, ), generator=gen)
+    return dict(inputs=list(images),
+                data_samples=[DataSample().set_gt_label(int(v))
+                              for v in labels])
+
+
+def trainable_optim_wrapper(model: nn.Module) -> OptimWrapper:
+    """SGD with momentum over the parameters that train (the student)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return OptimWrapper(torch.optim.SGD(params, lr=0.01, momentum=0.9))
+
+
+def seconds_per_step(steps: Mapping[str, Callable[[], None]],
+                     repeats: int = 5,
+                     clock: Callable[[], float] = time.perf_counter
+                     ) -> Dict[str, float]:
+    """Median seconds of each callable, run interleaved ``repeats`` times
+    after one warm-up call each."""
+    for step in steps.values():
+        step()
+    times: Dict[str, List[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            start = clock()
+            step()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            times[name].append(clock() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def time_configs(configs: Mapping[str, Config],
+                 batch_size: int = 128,
+                 image_size: int = 32,
+                 num_classes: int = 10,
+                 repeats: int = 5) -> Dict[str, float]:
+    """Median seconds per ``train_step`` of each config's model on one
+    synthetic batch, interleaved (see the module docstring)."""
+    batch = synthetic_batch(batch_size, image_size, num_classes)
+    steps = {}
+    for name, cfg in configs.items():
+        torch.manual_seed(0)
+        model = build_for_timing(cfg)
+        wrapper = trainable_optim_wrapper(model)
+        steps[name] = (lambda m=model, w=wrapper: m.train_step(batch, w))
+    return seconds_per_step(steps, repeats)

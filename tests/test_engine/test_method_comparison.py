@@ -1,0 +1,82 @@
+"""The method comparison: commands for the budget, rows merged from the
+robust tests, seconds per step relative to plain KD."""
+import os
+import os.path as osp
+
+from kdiga_mmrazor.engine.method_comparison import (
+    AUTOATTACK,
+    BUDGETS,
+    Budget,
+    Method,
+    compare,
+    train_command,
+)
+from kdiga_mmrazor.evaluation.tables import write_results
+
+from ..conftest import REPO
+
+KD = f'{REPO}/configs/kd_resnet4b_resnet20_cifar10-pretrained.py'
+KDIGA = f'{REPO}/configs/kdiga_resnet4b_resnet20_cifar10-pretrained.py'
+
+
+def test_train_command_applies_the_budget():
+    command = train_command(Method('KD', KD, options=('model.alpha=0.3', )),
+                            'out/KD', BUDGETS['smoke'])
+    assert command[1:5] == ['tools/train.py', KD, '--work-dir', 'out/KD']
+    assert command[6:] == [
+        'model.alpha=0.3', 'train_cfg.val_begin=100000000',
+        'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2',
+        'train_dataloader.batch_size=8'
+    ]
+    paper = train_command(Method('KD', KD), 'w', BUDGETS['paper'])
+    assert not [o for o in paper if 'max_iters' in o]
+
+
+def test_rows_merge_every_test_and_time_is_relative_to_kd(tmp_path):
+    """A fake runner writes what the tools would: the last checkpoint and
+    a robust record per test (accuracy = a number per method)."""
+    accuracy = {'teacher': 60.0, 'KD': 7.0, 'KDIGA': 50.0}
+    commands = []
+
+    def run(command, log_path):
+        commands.append(command)
+        work_dir = command[command.index('--work-dir') + 1]
+        name = osp.basename(work_dir.rstrip('/'))
+        if command[1] == 'tools/train.py':
+            os.makedirs(work_dir)
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write(osp.join(work_dir, 'iter_5.pth'))
+            return
+        method = osp.basename(osp.dirname(work_dir))
+        attacks = command[command.index('--attacks') + 1:
+                          command.index('--work-dir')]
+        row = dict(model=method, member='student', clean_acc=90.0,
+                   **{f'{a}/acc': accuracy[method] - i
+                      for i, a in enumerate(attacks)})
+        write_results(dict(rows=[row], attacks=[]), work_dir)
+        assert name.startswith('test_')
+
+    def time_steps(configs, repeats, batch_size):
+        assert sorted(configs) == ['KD', 'KDIGA'] and repeats == 1
+        return {'KD': 0.5, 'KDIGA': 1.2}
+
+    budget = Budget(iters=5, pgd_samples=10, aa_samples=4, timing_repeats=1)
+    result = compare([
+        Method('teacher', 'configs/resnet4b_cifar10.py', checkpoint='t.pth'),
+        Method('KD', KD), Method('KDIGA', KDIGA)
+    ], str(tmp_path), budget, run=run, time_steps=time_steps)
+    assert [c[1] for c in commands].count('tools/train.py') == 2
+    tests = [c for c in commands if c[1] == 'tools/test.py']
+    assert [c[c.index('--num-samples') + 1] for c in tests] == ['10', '4'] * 3
+    assert tests[0][2:4] == ['configs/resnet4b_cifar10.py', 't.pth']
+    assert tests[2][3] == osp.join(str(tmp_path), 'KD', 'iter_5.pth')
+    kdiga = result['rows'][2]
+    assert kdiga['pgd20_linf_2/acc'] == 50.0
+    assert kdiga['pgd20_linf_8/acc'] == 49.0
+    assert kdiga[f'{AUTOATTACK}/acc'] == 50.0
+    assert kdiga['× KD'] == 1.2 / 0.5 and 's/step' not in result['rows'][0]
+    with open(tmp_path / 'comparison.md') as f:
+        lines = f.read().splitlines()
+    assert lines[0].startswith('| model | clean | pgd20_linf_2 |')
+    assert lines[4] == ('| KDIGA | 90.00 | 50.00 | 49.00 | 50.00 | 1.20 | '
+                        '2.40 |')

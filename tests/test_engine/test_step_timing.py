@@ -1,0 +1,35 @@
+"""Interleaved step timing: medians, warm-up, any config's model."""
+import pytest
+from mmengine.config import Config
+
+from kdiga_mmrazor.engine.step_timing import seconds_per_step, time_configs
+
+from ..conftest import REPO
+
+
+def test_medians_of_interleaved_calls_after_one_warm_up_each():
+    calls = []
+    durations = {'a': iter([9, 1, 2, 3]), 'b': iter([9, 5, 7, 6])}
+    now = [0.0]
+
+    def step(name):
+        def run():
+            calls.append(name)
+            now[0] += next(durations[name])
+        return run
+
+    result = seconds_per_step({'a': step('a'), 'b': step('b')}, repeats=3,
+                              clock=lambda: now[0])
+    assert calls == ['a', 'b'] + ['a', 'b'] * 3
+    assert result == {'a': 2.0, 'b': 6.0}  # warm-up (9) excluded
+
+
+@pytest.mark.parametrize('config', [
+    'configs/kd_resnet4b_resnet20_cifar10.py',
+    'configs/kdiga_resnet4b_resnet20_cifar10.py'
+])
+def test_configs_train_steps_are_timed(config):
+    import kdiga_mmrazor  # noqa: F401
+    seconds = time_configs({'m': Config.fromfile(f'{REPO}/{config}')},
+                           batch_size=4, repeats=1)
+    assert set(seconds) == {'m'} and 0 < seconds['m'] < 30

@@ -1,0 +1,84 @@
+"""Train and robust-test KDIGA beside the methods of the field, one table.
+
+Same teacher (the vendored resnet4b, L∞ 2/255), same ResNet-20 student,
+same schedule and the same attacks for every method; seconds per training
+step measured in this one run (:mod:`kdiga_mmrazor.engine.method_comparison`).
+
+Settings: ``pretrained`` (the student starts from the vendored standard
+ResNet-20, the ``-pretrained`` configs) or ``scratch`` (the same configs
+with ``model.student_ckpt=None``). Budgets: ``smoke`` (2 iterations, 20
+images: checks the pipeline), ``cpu`` (100 iterations, PGD-20 on 500
+images, AutoAttack on 50), ``paper`` (each config's own schedule, the
+whole test set, AutoAttack on 1,000).
+
+Example::
+
+    python tools/benchmarks/compare_methods.py --budget cpu \\
+        --out-dir work_dirs/compare_cpu
+    python tools/analysis/gather_robust_results.py \\
+        work_dirs/compare_cpu/*/test_pgd --out-dir work_dirs/compare_cpu/eps
+"""
+import argparse
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+import kdiga_mmrazor  # noqa: E402,F401
+from kdiga_mmrazor.engine.method_comparison import BUDGETS, Method, compare  # noqa: E402
+
+TEACHER = Method('teacher (resnet4b)', 'configs/resnet4b_cifar10.py',
+                 checkpoint='checkpoints/abcrown_resnet4b_linf2.pth')
+STUDENT = Method('student before (ResNet-20)', 'configs/resnet20_cifar10.py',
+                 checkpoint='checkpoints/akamaster_resnet20.th')
+DISTILLATION = {
+    'KD': 'configs/kd_resnet4b_resnet20_cifar10-pretrained.py',
+    'KDIGA': 'configs/kdiga_resnet4b_resnet20_cifar10-pretrained.py',
+    'ARD': 'configs/ard_resnet4b_resnet20_cifar10-pretrained.py',
+    'RSLAD': 'configs/rslad_resnet4b_resnet20_cifar10-pretrained.py',
+    'IAD': 'configs/iad_resnet4b_resnet20_cifar10-pretrained.py',
+    'AdaAD': 'configs/adaad_resnet4b_resnet20_cifar10-pretrained.py',
+    'ARD+IGDM': 'configs/ard-igdm_resnet4b_resnet20_cifar10-pretrained.py',
+    'KDIGA+ARD': 'configs/kdiga-ard_resnet4b_resnet20_cifar10-pretrained.py',
+}
+ADVERSARIAL_TRAINING = {
+    'PGD-AT': 'configs/adversarial/pgd-at_resnet20_cifar10.py',
+    'TRADES': 'configs/adversarial/trades_resnet20_cifar10.py',
+    'FGSM-RS': 'configs/adversarial/fgsm-rs_resnet20_cifar10.py',
+}
+
+
+def methods(setting: str, names=None):
+    """The rows of the comparison for ``setting``, in table order."""
+    scratch = ('model.student_ckpt=None', ) if setting == 'scratch' else ()
+    rows = [TEACHER] + ([STUDENT] if setting == 'pretrained' else [])
+    rows += [Method(n, c, options=scratch) for n, c in DISTILLATION.items()]
+    rows += [Method(n, c) for n, c in ADVERSARIAL_TRAINING.items()]
+    if names:
+        unknown = set(names) - {m.name for m in rows}
+        if unknown:
+            raise SystemExit(f'--methods: unknown {sorted(unknown)}; choose '
+                             f'from {[m.name for m in rows]}')
+        rows = [m for m in rows if m.name in names]
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--budget', choices=sorted(BUDGETS), default='cpu')
+    parser.add_argument('--setting', choices=['pretrained', 'scratch'],
+                        default='pretrained')
+    parser.add_argument('--methods', nargs='+', help='a subset, by row name')
+    parser.add_argument('--out-dir', required=True)
+    args = parser.parse_args(argv)
+    os.chdir(REPO)
+    result = compare(methods(args.setting, args.methods), args.out_dir,
+                     BUDGETS[args.budget])
+    print(f'{args.setting}, budget {args.budget}:\n{result["table"]}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
