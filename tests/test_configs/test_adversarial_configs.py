@@ -1,6 +1,7 @@
 """Every adversarial-training config builds its model and takes one
-training step with the loss its header states, and differs from its
-standard-trained twin only in ``model``."""
+training step with the loss its header states; the ResNet-20 ones differ
+from their standard-trained twin only in ``model``, the stock MMPretrain
+one keeps the stock config's classifier and normalisation."""
 import copy
 import glob
 import os.path as osp
@@ -8,6 +9,7 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS
 from mmpretrain.structures import DataSample
@@ -21,15 +23,16 @@ from ..conftest import REPO
 FOLDER = osp.join(REPO, 'configs', 'adversarial')
 TWIN = osp.join(FOLDER, 'standard_resnet20_cifar10.py')
 EPS = 8 / 255
+PGD10 = dict(type='PGDAttack', eps=EPS, alpha=2 / 255, steps=10)
 # what each header states: method, attack, β
-HEADERS = {
-    'pgd-at_resnet20_cifar10.py': ('pgd_at', dict(
-        type='PGDAttack', eps=EPS, alpha=2 / 255, steps=10), None),
-    'trades_resnet20_cifar10.py': ('trades', dict(
-        type='PGDAttack', eps=EPS, alpha=2 / 255, steps=10), 6.0),
+TWINNED = {
+    'pgd-at_resnet20_cifar10.py': ('pgd_at', PGD10, None),
+    'trades_resnet20_cifar10.py': ('trades', PGD10, 6.0),
     'fgsm-rs_resnet20_cifar10.py': ('fgsm_rs', dict(
         type='FGSMAttack', eps=EPS, random_start=True), None),
 }
+STOCK = 'pgd-at_resnet18_cifar10.py'  # mmpretrain::resnet/resnet18_8xb16_…
+HEADERS = dict(TWINNED, **{STOCK: ('pgd_at', PGD10, None)})
 
 
 def test_every_config_of_the_folder_is_checked():
@@ -47,12 +50,12 @@ def _built(cfg):
     return model
 
 
-@pytest.mark.parametrize('name', sorted(HEADERS))
+@pytest.mark.parametrize('name', sorted(TWINNED))
 def test_config_states_its_header_and_differs_from_its_twin_in_model_only(
         name):
     cfg = load_config(osp.join(FOLDER, name))
     twin = load_config(TWIN)
-    method, attack, beta = HEADERS[name]
+    method, attack, beta = TWINNED[name]
     assert cfg.model.method == method
     assert cfg.model.attack == attack
     assert cfg.model.get('beta') == beta
@@ -119,7 +122,7 @@ def test_config_trains_one_step_on_its_loss(name):
         torch.testing.assert_close(log[key], value.detach(), msg=key)
     moved = [not torch.equal(a, b) for a, b in zip(
         model.parameters(), before.parameters())]
-    assert sum(moved) > len(moved) // 2
+    assert moved[0] and moved[-1] and sum(moved) > len(moved) // 4
 
 
 def test_twin_is_the_plain_classifier():
@@ -130,3 +133,37 @@ def test_twin_is_the_plain_classifier():
     assert cfg.test_cfg.type == 'RobustTestLoop'
     assert [a.type for a in cfg.test_cfg.attacks] == ['PGDAttack',
                                                       'AutoAttack']
+
+
+def _unscoped(value):
+    """A config value without the ``_scope_`` keys MMEngine adds to what a
+    ``mmpretrain::`` base defines."""
+    if isinstance(value, dict):
+        return {k: _unscoped(v) for k, v in value.items() if k != '_scope_'}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unscoped(v) for v in value)
+    return value
+
+
+def test_stock_mmpretrain_config_keeps_its_classifier_and_normalisation():
+    import mmpretrain
+    stock = Config.fromfile(osp.join(
+        osp.dirname(mmpretrain.__file__), '.mim', 'configs', 'resnet',
+        'resnet18_8xb16_cifar10.py'))
+    cfg = load_config(osp.join(FOLDER, STOCK))
+    assert cfg.model.architecture._scope_ == 'mmpretrain'
+    assert _unscoped(cfg.model.architecture) == stock.model
+    assert (cfg.model.method, cfg.model.attack) == ('pgd_at', PGD10)
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                'param_scheduler'):
+        assert _unscoped(cfg[key]) == stock[key], key
+    assert [h.type for h in cfg.custom_hooks] == ['RobustEvalHook']
+    assert isinstance(HOOKS.build(cfg.default_hooks['divergence_guard']),
+                      DivergenceGuardHook)
+    model = _built(cfg)
+    norm = model.pixel_classifier().normalize
+    torch.testing.assert_close(
+        norm.mean.flatten() * 255, torch.tensor(stock.data_preprocessor.mean))
+    torch.testing.assert_close(
+        norm.std.flatten() * 255, torch.tensor(stock.data_preprocessor.std))
+    assert model.data_preprocessor.std.flatten().tolist() == [255] * 3

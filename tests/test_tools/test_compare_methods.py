@@ -16,13 +16,15 @@ def test_every_method_has_its_config_and_checkpoint(tool):
     rows = tool.methods('pretrained')
     assert [m.name for m in rows[:4]] == [
         'teacher (resnet4b)', 'student before (ResNet-20)', 'KD', 'KDIGA']
-    for method in rows:
+    for method in rows + tool.methods('scratch'):
         assert osp.isfile(osp.join(REPO, method.config)), method
         if method.checkpoint:
             assert osp.isfile(osp.join(REPO, method.checkpoint)), method
     scratch = {m.name: m for m in tool.methods('scratch')}
     assert 'student before (ResNet-20)' not in scratch
     assert scratch['KDIGA'].options == ('model.student_ckpt=None', )
+    assert {'PGD-AT', 'TRADES', 'FGSM-RS'} <= set(scratch)
+    assert 'PGD-AT' not in {m.name for m in rows}
     with pytest.raises(SystemExit, match=r"unknown \['XYZ'\]"):
         tool.methods('pretrained', ['KD', 'XYZ'])
 
@@ -44,3 +46,19 @@ def test_smoke_budget_trains_tests_and_times(tool, tmp_path, cifar10_folder,
                       'robust_results.json')
     with open(tmp_path / 'comparison.md') as f:
         assert f.read().count('\n') == 5
+
+
+def test_budget_overrides_from_the_command_line(tool, monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_compare(methods, out_dir, budget):
+        seen.update(budget=budget, names=[m.name for m in methods])
+        return dict(table='')
+
+    monkeypatch.setattr(tool, 'compare', fake_compare)
+    monkeypatch.chdir(REPO)
+    tool.main(['--budget', 'cpu', '--iters', '391', '--aa-samples', '0',
+               '--methods', 'KD', '--out-dir', str(tmp_path)])
+    assert seen['names'] == ['KD']
+    assert (seen['budget'].iters, seen['budget'].aa_samples,
+            seen['budget'].pgd_samples) == (391, 0, 500)

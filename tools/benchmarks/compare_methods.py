@@ -6,7 +6,9 @@ step measured in this one run (:mod:`kdiga_mmrazor.engine.method_comparison`).
 
 Settings: ``pretrained`` (the student starts from the vendored standard
 ResNet-20, the ``-pretrained`` configs) or ``scratch`` (the same configs
-with ``model.student_ckpt=None``). Budgets: ``smoke`` (2 iterations, 20
+with ``model.student_ckpt=None``, plus adversarial training of the student
+on its own: PGD-AT, TRADES, FGSM-RS, whose configs train from scratch).
+Budgets: ``smoke`` (2 iterations, 20
 images: checks the pipeline), ``cpu`` (100 iterations, PGD-20 on 500
 images, AutoAttack on 50), ``paper`` (each config's own schedule, the
 whole test set, AutoAttack on 1,000).
@@ -19,6 +21,7 @@ Example::
         work_dirs/compare_cpu/*/test_pgd --out-dir work_dirs/compare_cpu/eps
 """
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -55,7 +58,8 @@ def methods(setting: str, names=None):
     scratch = ('model.student_ckpt=None', ) if setting == 'scratch' else ()
     rows = [TEACHER] + ([STUDENT] if setting == 'pretrained' else [])
     rows += [Method(n, c, options=scratch) for n, c in DISTILLATION.items()]
-    rows += [Method(n, c) for n, c in ADVERSARIAL_TRAINING.items()]
+    if setting == 'scratch':  # their configs train a ResNet-20 from scratch
+        rows += [Method(n, c) for n, c in ADVERSARIAL_TRAINING.items()]
     if names:
         unknown = set(names) - {m.name for m in rows}
         if unknown:
@@ -71,11 +75,20 @@ def main(argv=None):
     parser.add_argument('--setting', choices=['pretrained', 'scratch'],
                         default='pretrained')
     parser.add_argument('--methods', nargs='+', help='a subset, by row name')
+    parser.add_argument('--iters', type=int,
+                        help="override the budget's training iterations")
+    parser.add_argument('--aa-samples', type=int,
+                        help="override the budget's AutoAttack subset (0: "
+                        'skip AutoAttack)')
     parser.add_argument('--out-dir', required=True)
     args = parser.parse_args(argv)
     os.chdir(REPO)
+    budget = BUDGETS[args.budget]
+    overrides = dict(iters=args.iters, aa_samples=args.aa_samples)
+    budget = dataclasses.replace(
+        budget, **{k: v for k, v in overrides.items() if v is not None})
     result = compare(methods(args.setting, args.methods), args.out_dir,
-                     BUDGETS[args.budget])
+                     budget)
     print(f'{args.setting}, budget {args.budget}:\n{result["table"]}')
     return result
 
