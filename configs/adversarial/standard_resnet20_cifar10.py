@@ -7,6 +7,11 @@
 # Train: python tools/train.py configs/adversarial/CONFIG
 # Test:  python tools/test.py configs/adversarial/CONFIG CKPT \
 #            --num-samples 500 --attacks pgd20_linf_8
+# Measured (CPU, a ResNet-8 for 200 iterations at batch 128: `--cfg-options
+# train_cfg.max_iters=200 train_cfg.val_begin=100000 randomness.seed=0
+# model.backbone.depth=8`; tools/test.py `--num-samples 500 --attacks
+# pgd20_linf_8`): clean 42.8 | PGD-20 @8/255 2.4. Full length: not yet
+# measured.
 _base_ = [
     '../_base_/models/resnet20_cifar.py',  # defines `resnet20_cifar`
     'mmpretrain::_base_/datasets/cifar10_bs16.py',

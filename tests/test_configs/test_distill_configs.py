@@ -112,7 +112,8 @@ def test_config_builds_and_trains_one_step(config):
 
 @pytest.mark.parametrize('path', sorted(
     osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs', '*.py'))
-    + glob.glob(osp.join(REPO, 'configs', 'examples', '*.py'))))
+    + glob.glob(osp.join(REPO, 'configs', 'examples', '*.py'))
+    + glob.glob(osp.join(REPO, 'configs', 'adversarial', '*.py'))))
 def test_every_config_runs_the_divergence_guard_and_digest_hooks(path):
     from mmengine.registry import HOOKS
 
