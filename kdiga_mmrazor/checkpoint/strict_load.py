@@ -5,6 +5,7 @@ Robust-distillation results are easily lost to a silently wrong teacher
 :func:`load_state_dict_checked` loads on CPU, logs the file's sha256, and
 refuses any key or shape mismatch with a message that names both sides.
 """
+import os
 import os.path as osp
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
@@ -35,6 +36,26 @@ def _mismatch(model_keys: Dict[str, torch.Size],
     return missing, unexpected, shapes
 
 
+def local_copy(path: str, who: str) -> str:
+    """``path`` itself, or for an ``http(s)://`` URL (an MMRazor config's
+    ``teacher_ckpt`` on download.openmmlab.com) the file downloaded once to
+    torch's hub cache, which is then loaded like any local file (never
+    unpickled unsafely). Other schemes are refused naming ``who``."""
+    if path.startswith(('http://', 'https://')):
+        from torch.hub import download_url_to_file, get_dir
+        target = osp.join(get_dir(), 'checkpoints',
+                          osp.basename(path.split('?')[0]))
+        if not osp.isfile(target):
+            os.makedirs(osp.dirname(target), exist_ok=True)
+            download_url_to_file(path, target)
+        return target
+    if '://' in path:
+        raise ValueError(
+            f'{who}: {path!r}: only local paths and http(s) URLs are loaded '
+            'strictly; download the file and give its local path')
+    return path
+
+
 def _read(path: str, who: str) -> Any:
     """The checkpoint at ``path``; every refusal names ``who``."""
     if not osp.isfile(osp.expanduser(path)):
@@ -58,7 +79,8 @@ def load_state_dict_checked(module: nn.Module,
 
     Args:
         module (nn.Module): The model to load into.
-        path (str): A local checkpoint file (never unpickled unsafely).
+        path (str): A local checkpoint file (never unpickled unsafely), or
+            an ``http(s)://`` URL (:func:`local_copy`).
         who (str): Names the config key in messages, e.g.
             ``'KDIGADistill: model.teacher_ckpt'``.
         prefixes (Iterable[str]): Key layouts to try in order: each is put
@@ -79,6 +101,7 @@ def load_state_dict_checked(module: nn.Module,
             starts with ``who``).
         KeyError: no layout matches every key and shape of ``module``.
     """
+    path = local_copy(path, who)
     checkpoint = _read(path, who)
     sha256 = file_sha256(osp.expanduser(path))
     weights = extract_state_dict(checkpoint)

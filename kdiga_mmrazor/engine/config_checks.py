@@ -17,7 +17,10 @@ MEMBERS = ('teacher', 'architecture')
 
 
 def _type_of(cfg) -> Optional[str]:
-    return cfg.get('type') if isinstance(cfg, dict) else None
+    """The ``type`` without a scope (``'mmpretrain.ResNet'`` → ``'ResNet'``).
+    """
+    kind = cfg.get('type') if isinstance(cfg, dict) else None
+    return kind.split('.')[-1] if isinstance(kind, str) else kind
 
 
 def leaked_keys(own: dict, base: dict) -> List[str]:

@@ -1,7 +1,9 @@
 """Train and robust-test several methods on one budget, in one table.
 
 Every method is a config: it is trained with ``tools/train.py`` for the
-budget's iterations (validation off, one checkpoint at the end), its
+budget's iterations (validation off; one checkpoint at the end, or the
+config's own schedule and checkpoints; the learning-rate schedule is the
+config's, not rescaled to a shorter run), its
 student is robust-tested with ``tools/test.py --robust`` (PGD-20 at each
 ε on a fixed class-balanced subset, AutoAttack on a smaller one), and the
 seconds per training step of every method are measured in this one
@@ -35,11 +37,12 @@ AUTOATTACK = 'autoattack_standard_linf_2'
 class Budget:
     """How long each method trains and how much it is tested.
 
-    ``iters=None`` keeps each config's own schedule; ``pgd_samples=None``
-    tests the whole test set; ``aa_samples=0`` skips AutoAttack.
+    ``iters=None`` keeps each config's own schedule; ``pgd_samples`` is
+    the size of the fixed class-balanced test subset (10,000: the whole
+    CIFAR-10 test set); ``aa_samples=0`` skips AutoAttack.
     """
     iters: Optional[int]
-    pgd_samples: Optional[int]
+    pgd_samples: int
     aa_samples: int
     timing_repeats: int
     batch_size: Optional[int] = None  # None: the config's own
@@ -50,7 +53,7 @@ BUDGETS = {
                     batch_size=8),
     'cpu': Budget(iters=100, pgd_samples=500, aa_samples=50,
                   timing_repeats=3),
-    'paper': Budget(iters=None, pgd_samples=None, aa_samples=1000,
+    'paper': Budget(iters=None, pgd_samples=10000, aa_samples=1000,
                     timing_repeats=10),
 }
 

@@ -20,8 +20,9 @@ from torch import nn
 
 
 def build_for_timing(cfg: Config) -> nn.Module:
-    """The config's model without its checkpoints (weights do not change
-    the cost), in train mode."""
+    """The config's model without its ``teacher_ckpt``/``student_ckpt``
+    (weights do not change the cost), in train mode, on the GPU when there
+    is one (the data preprocessor moves each batch to it)."""
     model_cfg = copy.deepcopy(cfg.model)
     for key in ('teacher_ckpt', 'student_ckpt'):
         if key in model_cfg:
@@ -29,6 +30,8 @@ def build_for_timing(cfg: Config) -> nn.Module:
     if 'data_preprocessor' not in model_cfg and cfg.get('data_preprocessor'):
         model_cfg['data_preprocessor'] = cfg.data_preprocessor
     model = MODELS.build(model_cfg)
+    if torch.cuda.is_available():
+        model = model.cuda()
     model.train()  # MMRazor's SingleTeacherDistill.train returns None
     return model
 

@@ -28,6 +28,7 @@ def test_leaked_keys_of_a_replaced_backbone_or_model():
     # editing the base's model, or replacing it whole, is fine
     assert leaked_keys(dict(backbone=dict(num_classes=100)), base) == []
     assert leaked_keys(dict(backbone=dict(type='ResNet4b')), base) == []
+    assert leaked_keys(dict(type='mmpretrain.ImageClassifier'), base) == []
     assert leaked_keys(dict(_delete_=True, type='X'), base) == []
     assert leaked_keys(
         dict(backbone=dict(_delete_=True, type='MyNet'),

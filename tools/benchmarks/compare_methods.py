@@ -1,17 +1,22 @@
 """Train and robust-test KDIGA beside the methods of the field, one table.
 
 Same teacher (the vendored resnet4b, L∞ 2/255), same ResNet-20 student,
-same schedule and the same attacks for every method; seconds per training
-step measured in this one run (:mod:`kdiga_mmrazor.engine.method_comparison`).
+the same number of iterations and the same attacks for every method;
+seconds per training step measured in this one run
+(:mod:`kdiga_mmrazor.engine.method_comparison`). The distillation configs
+share one schedule (one-cycle, the teacher's 2/255 for their attacks); the
+adversarial-training rows of the ``scratch`` setting keep their own
+configs' (multi-step, an 8/255 training attack).
 
 Settings: ``pretrained`` (the student starts from the vendored standard
 ResNet-20, the ``-pretrained`` configs) or ``scratch`` (the same configs
 with ``model.student_ckpt=None``, plus adversarial training of the student
 on its own: PGD-AT, TRADES, FGSM-RS, whose configs train from scratch).
-Budgets: ``smoke`` (2 iterations, 20
-images: checks the pipeline), ``cpu`` (100 iterations, PGD-20 on 500
-images, AutoAttack on 50), ``paper`` (each config's own schedule, the
-whole test set, AutoAttack on 1,000).
+Budgets: ``smoke`` (2 iterations, 20 images: checks the pipeline), ``cpu``
+(100 iterations, PGD-20 on 500 images, AutoAttack on 50), ``paper`` (each
+config's own schedule, the whole test set, AutoAttack on 1,000).
+``--iters`` shortens training without rescaling a config's learning-rate
+schedule.
 
 Example::
 
@@ -82,6 +87,7 @@ def main(argv=None):
                         'skip AutoAttack)')
     parser.add_argument('--out-dir', required=True)
     args = parser.parse_args(argv)
+    args.out_dir = os.path.abspath(args.out_dir)  # before moving to REPO
     os.chdir(REPO)
     budget = BUDGETS[args.budget]
     overrides = dict(iters=args.iters, aa_samples=args.aa_samples)

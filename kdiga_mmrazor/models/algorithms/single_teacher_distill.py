@@ -45,7 +45,8 @@ class VerifiedSingleTeacherDistill(SingleTeacherDistill):
       keys) or a ``Pretrained`` ``init_cfg`` of the teacher or its
       backbone, or the build fails naming the keys; later loads of this
       model's weights (``--resume``) must leave the teacher as loaded
-      (see ``teacher_weights``);
+      (see ``teacher_weights``; not checked when the teacher trains:
+      ``teacher_trainable=True`` or ``teacher_norm_eval=False``);
     * ``alpha`` is one key, as in ``KDIGADistill``: the student's task loss
       is scaled to :math:`1 - \alpha` whatever its head's ``loss_weight``,
       and every ``KLDivergence`` distill loss gets the weight :math:`\alpha`;
@@ -78,7 +79,9 @@ class VerifiedSingleTeacherDistill(SingleTeacherDistill):
         check_loss_weights(self.distiller, self.architecture, WHO)
         digest, self.teacher_sha256 = load_teacher(self.teacher, sources,
                                                    WHO)
-        watch_teacher(self, None if self.teacher_trainable else digest, WHO)
+        # a trainable teacher, or one whose BatchNorms train, changes
+        frozen = not self.teacher_trainable and self.teacher_norm_eval
+        watch_teacher(self, digest if frozen else None, WHO)
         self._classes_checked = False
 
     def _check_classes(self, batch_inputs: torch.Tensor) -> None:

@@ -7,7 +7,8 @@ way of loading one is non-strict: MMRazor's ``teacher_ckpt`` and an
 weights. Here every key that loads a teacher is loaded at build, on CPU,
 pickle-free, strictly, with the file's sha256 logged:
 
-* ``model.teacher_ckpt`` (the algorithm's own key, also MMRazor's);
+* ``model.teacher_ckpt`` (the algorithm's own key, also MMRazor's; a local
+  file or an ``http(s)://`` URL, downloaded once and loaded as a file);
 * ``model.teacher.init_cfg=dict(type='Pretrained', checkpoint=...)``
   (a whole-classifier or bare-backbone checkpoint);
 * ``model.teacher.backbone.init_cfg=dict(type='Pretrained', ...)``, with
@@ -72,7 +73,9 @@ def take_teacher_sources(
         who: str) -> Tuple[Union[dict, nn.Module], List[TeacherSource]]:
     """The teacher config without its ``Pretrained`` init_cfgs (so MMEngine
     never loads them non-strictly), and every file that loads it, in the
-    order they apply (init_cfgs first, ``teacher_ckpt`` last).
+    order they apply: the init_cfgs (backbone first), or ``teacher_ckpt``
+    alone when it is set (it overwrites the whole teacher, so the
+    init_cfgs' files are not read).
 
     Args:
         teacher: ``model.teacher`` (a config dict, or a built model whose
@@ -90,9 +93,10 @@ def take_teacher_sources(
             sources += [found] if found else []
         found = _take_pretrained(teacher, f'{who}: model.teacher')
         sources += [found] if found else []
-    if teacher_ckpt:
-        sources.append(
-            TeacherSource(teacher_ckpt, '', '', f'{who}: model.teacher_ckpt'))
+    if teacher_ckpt:  # the whole teacher: earlier init_cfgs never apply
+        sources = [
+            TeacherSource(teacher_ckpt, '', '', f'{who}: model.teacher_ckpt')
+        ]
     return teacher, sources
 
 

@@ -59,9 +59,12 @@ def test_pretrained_init_cfgs_are_taken_out_of_the_config():
     assert left['init_cfg'] == [dict(type='Kaiming')]
     assert left['backbone']['init_cfg'] is None
     assert teacher['backbone']['init_cfg']['checkpoint'] == 'b.pth'  # copy
+    # teacher_ckpt overwrites the whole teacher: the init_cfgs are dropped
+    assert [(s.checkpoint, s.target, s.prefix, s.key) for s in sources] == [
+        ('c.pth', '', '', 'Algo: model.teacher_ckpt')]
+    _, sources = take_teacher_sources(teacher, None, 'Algo')
     assert [(s.checkpoint, s.target, s.prefix) for s in sources] == [
-        ('b.pth', 'backbone', 'backbone.'), ('t.pth', '', ''),
-        ('c.pth', '', '')]
+        ('b.pth', 'backbone', 'backbone.'), ('t.pth', '', '')]
     assert sources[0].key == 'Algo: model.teacher.backbone.init_cfg.checkpoint'
 
 
@@ -198,3 +201,37 @@ def test_safetensors_load_through_every_key_with_the_pth_logits(tmp_path):
         assert torch.equal(pth, safe)
     # toy_classifier states no normalisation: pixel view = the model on x
     torch.testing.assert_close(logits['pth'][0], expected)
+
+
+def test_a_teacher_whose_batchnorms_train_is_not_watched(teacher_file):
+    path, _ = teacher_file
+    model = MODELS.build(dict(kd_config(), architecture=toy_classifier(),
+                              teacher=toy_classifier(), teacher_ckpt=path,
+                              teacher_norm_eval=False))
+    assert model.teacher_digest is None
+    state = copy.deepcopy(model.state_dict())
+    state['teacher.backbone.fc1.weight'][0, 0] += 1.0
+    model.load_state_dict(state)  # a resume of such a run: accepted
+
+
+def test_an_http_teacher_ckpt_is_downloaded_once_and_loaded_strictly(
+        teacher_file, tmp_path, monkeypatch):
+    import torch.hub
+    path, weights = teacher_file
+    downloads = []
+
+    def download(url, target):
+        downloads.append(url)
+        import shutil
+        shutil.copy(path, target)
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', download)
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    url = 'https://download.example.org/teachers/t.pth?x=1'
+    for _ in range(2):
+        model = build(teacher_ckpt=url)
+    assert downloads == [url]
+    assert torch.equal(model.teacher.backbone.fc1.weight,
+                       weights['backbone.fc1.weight'])
+    with pytest.raises(ValueError, match=r"model\.teacher_ckpt: 's3://b/t"):
+        build(teacher_ckpt='s3://b/t.pth')
