@@ -6,7 +6,7 @@ prefixes (``module.`` from DDP). A prefix is removed only where a key
 starts with it, never in the middle of a name.
 """
 from collections import OrderedDict
-from typing import Dict, Mapping
+from typing import Any, Dict, Mapping
 
 import torch
 
@@ -31,6 +31,24 @@ def select_prefix(weights: Mapping[str, torch.Tensor],
                        and isinstance(v, torch.Tensor))
 
 
+def checkpoint_tensors(checkpoint: Any) -> Dict[str, torch.Tensor]:
+    """The flat tensor dict of a checkpoint (under ``state_dict``,
+    ``model`` or ``net``, or at the top level); keys unchanged.
+
+    Raises:
+        TypeError: ``checkpoint`` is not a dict.
+    """
+    if not isinstance(checkpoint, Mapping):
+        raise TypeError(
+            f'a checkpoint must be a dict, got {type(checkpoint).__name__}')
+    for key in WEIGHT_KEYS:
+        if isinstance(checkpoint.get(key), Mapping):
+            checkpoint = checkpoint[key]
+            break
+    return OrderedDict((k, v) for k, v in checkpoint.items()
+                       if isinstance(v, torch.Tensor))
+
+
 def extract_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
     """The weights of a checkpoint dict, ``module.`` prefixes stripped.
 
@@ -40,15 +58,4 @@ def extract_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
     Raises:
         TypeError: ``checkpoint`` is not a dict.
     """
-    if not isinstance(checkpoint, dict):
-        raise TypeError(
-            f'a checkpoint must be a dict, got {type(checkpoint).__name__}')
-    for key in WEIGHT_KEYS:
-        if isinstance(checkpoint.get(key), dict):
-            checkpoint = checkpoint[key]
-            break
-    tensors = {
-        k: v
-        for k, v in checkpoint.items() if isinstance(v, torch.Tensor)
-    }
-    return strip_prefix(tensors, 'module.')
+    return strip_prefix(checkpoint_tensors(checkpoint), 'module.')

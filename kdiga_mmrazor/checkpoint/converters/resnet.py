@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-from ..state_dict import WEIGHT_KEYS
+from ..state_dict import checkpoint_tensors
 from .layouts import LAYOUTS, NoResNetKeysError, Split, split_layout
 from .resnet_arch import expected_shapes, infer_resnet_arch
 
@@ -84,24 +84,6 @@ class ConversionInfo:
         meta['data_preprocessor'] = self.data_preprocessor()
         meta['partial'] = not self.complete
         return meta
-
-
-def checkpoint_tensors(checkpoint: Any) -> Dict[str, torch.Tensor]:
-    """The flat tensor dict of a checkpoint (under ``state_dict``,
-    ``model`` or ``net``, or at the top level); keys unchanged.
-
-    Raises:
-        TypeError: ``checkpoint`` is not a dict.
-    """
-    if not isinstance(checkpoint, Mapping):
-        raise TypeError(
-            f'a checkpoint must be a dict, got {type(checkpoint).__name__}')
-    for key in WEIGHT_KEYS:
-        if isinstance(checkpoint.get(key), Mapping):
-            checkpoint = checkpoint[key]
-            break
-    return OrderedDict((k, v) for k, v in checkpoint.items()
-                       if isinstance(v, torch.Tensor))
 
 
 def mmpretrain_name(torchvision_name: str) -> str:
