@@ -34,6 +34,7 @@ setup(
         'pyautoattack>=0.2',
         'matplotlib',
         'numpy',
+        'scipy',  # Clopper-Pearson bounds of randomized smoothing
     ],
     extras_require={
         'tests': ['pytest>=7', 'ruff'],

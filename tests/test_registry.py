@@ -42,3 +42,18 @@ def test_build_in_package_scope_from_another_default_scope():
         attack = ATTACKS.build(
             dict(type='PGDAttack', eps=8 / 255, _scope_='kdiga_mmrazor'))
     assert attack.name == 'pgd20_linf_8'
+
+
+def test_certifiers_registry_holds_the_package_certifiers():
+    from kdiga_mmrazor.evaluation.certification import RandomizedSmoothing
+    from kdiga_mmrazor.registry import CERTIFIERS
+    assert CERTIFIERS.scope == 'kdiga_mmrazor'
+    ours = {
+        name: cls
+        for name, cls in CERTIFIERS.module_dict.items()
+        if cls.__module__.split('.')[0] == 'kdiga_mmrazor'
+    }
+    assert ours == {'RandomizedSmoothing': RandomizedSmoothing}
+    built = CERTIFIERS.build(
+        dict(type='RandomizedSmoothing', sigma=0.5, _scope_='kdiga_mmrazor'))
+    assert type(built) is RandomizedSmoothing and built.sigma == 0.5

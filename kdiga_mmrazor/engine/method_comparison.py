@@ -15,6 +15,11 @@ The table has one row per method: clean and robust accuracy, seconds per
 step and their ratio to plain KD's; the robust results of each method stay
 in its work dir (``robust_results.{md,json,csv}``), so the gather tool
 draws the ε-curves from them.
+
+Runs resume: a method whose work dir already holds its final checkpoint
+is not trained again, and a test whose ``robust_results.json`` records
+the same checkpoint, attacks and subset size is not rerun (delete the
+work dir to redo one).
 """
 import os
 import os.path as osp
@@ -25,12 +30,13 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
+from ..attacks.builder import attack_names
 from ..evaluation.tables import markdown_table, read_results
 from .step_timing import time_configs
 
 ROBUST_EVAL = 'configs/_base_/robust_eval/cifar10_linf_2_8.py'
 PGD_ATTACKS = ('pgd20_linf_2', 'pgd20_linf_8')
-AUTOATTACK = 'autoattack_standard_linf_2'
+AUTOATTACK = 'autoattack_linf_2'
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,51 @@ class Method:
         return self.checkpoint is None
 
 
+# The rows of the comparisons (paths relative to the repository root).
+TEACHER = Method('teacher (resnet4b)', 'configs/resnet4b_cifar10.py',
+                 checkpoint='checkpoints/abcrown_resnet4b_linf2.pth')
+STUDENT = Method('student before (ResNet-20)', 'configs/resnet20_cifar10.py',
+                 checkpoint='checkpoints/akamaster_resnet20.th')
+DISTILLATION = {
+    'KD': 'configs/kd_resnet4b_resnet20_cifar10-pretrained.py',
+    'KDIGA': 'configs/kdiga_resnet4b_resnet20_cifar10-pretrained.py',
+    'ARD': 'configs/ard_resnet4b_resnet20_cifar10-pretrained.py',
+    'RSLAD': 'configs/rslad_resnet4b_resnet20_cifar10-pretrained.py',
+    'IAD': 'configs/iad_resnet4b_resnet20_cifar10-pretrained.py',
+    'AdaAD': 'configs/adaad_resnet4b_resnet20_cifar10-pretrained.py',
+    'ARD+IGDM': 'configs/ard-igdm_resnet4b_resnet20_cifar10-pretrained.py',
+    'KDIGA+ARD': 'configs/kdiga-ard_resnet4b_resnet20_cifar10-pretrained.py',
+}
+ADVERSARIAL_TRAINING = {
+    'PGD-AT': 'configs/adversarial/pgd-at_resnet20_cifar10.py',
+    'TRADES': 'configs/adversarial/trades_resnet20_cifar10.py',
+    'FGSM-RS': 'configs/adversarial/fgsm-rs_resnet20_cifar10.py',
+}
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """One robust test of every method: the attacks (metric names) of a
+    robust-eval file, on a fixed class-balanced subset, with extra
+    ``--cfg-options`` (e.g. diagnostics or a certification setting).
+    Its results go to ``{method work dir}/test_{kind}``."""
+    kind: str
+    attacks: Sequence[str]
+    num_samples: Optional[int]
+    robust_eval: str = ROBUST_EVAL
+    options: Sequence[str] = field(default_factory=tuple)
+
+
+def default_tests(budget: Budget) -> List[TestSpec]:
+    """PGD-20 at 2/255 and 8/255 on ``pgd_samples`` images, AutoAttack at
+    2/255 on ``aa_samples`` (none when 0)."""
+    tests = [TestSpec('pgd', PGD_ATTACKS, budget.pgd_samples)]
+    if budget.aa_samples:
+        tests.append(TestSpec('autoattack', (AUTOATTACK, ),
+                              budget.aa_samples))
+    return tests
+
+
 def train_command(method: Method, work_dir: str, budget: Budget) -> List[str]:
     """``tools/train.py`` for the budget: no validation, one checkpoint."""
     options = list(method.options) + ['train_cfg.val_begin=100000000']
@@ -87,17 +138,23 @@ def train_command(method: Method, work_dir: str, budget: Budget) -> List[str]:
 
 def test_command(method: Method, checkpoint: str, work_dir: str,
                  attacks: Sequence[str],
-                 num_samples: Optional[int]) -> List[str]:
-    """``tools/test.py --robust`` of the student on some attacks."""
+                 num_samples: Optional[int],
+                 robust_eval: str = ROBUST_EVAL,
+                 options: Sequence[str] = ()) -> List[str]:
+    """``tools/test.py --robust`` of the student on some attacks of
+    ``robust_eval`` (all of them when ``attacks`` is empty)."""
     command = [
         sys.executable, 'tools/test.py', method.config, checkpoint,
-        '--robust', ROBUST_EVAL, '--attacks', *attacks, '--work-dir',
-        work_dir, '--model-name', method.name
+        '--robust', robust_eval
     ]
+    if attacks:
+        command += ['--attacks', *attacks]
+    command += ['--work-dir', work_dir, '--model-name', method.name]
     if num_samples is not None:
         command += ['--num-samples', str(num_samples)]
-    if method.options:
-        command += ['--cfg-options', *method.options]
+    options = list(method.options) + list(options)
+    if options:
+        command += ['--cfg-options', *options]
     return command
 
 
@@ -121,14 +178,61 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
+def check_test_attacks(robust_eval: str = ROBUST_EVAL,
+                       names: Sequence[str] = PGD_ATTACKS + (AUTOATTACK, )
+                       ) -> None:
+    """Refuse, before anything trains, attack names the robust-eval file
+    does not configure."""
+    configured = attack_names(
+        list(Config.fromfile(robust_eval).robust_eval.get('attacks', [])),
+        robust_eval)
+    unknown = [n for n in names if n not in configured]
+    if unknown:
+        raise ValueError(f'method comparison: {unknown} not among the '
+                         f'attacks of {robust_eval}: {configured}')
+
+
+def trained_checkpoint(work_dir: str, iters: Optional[int]) -> Optional[str]:
+    """The final checkpoint (``iter_{iters}.pth``; any when ``iters`` is
+    None) of an earlier run in ``work_dir``, or None (then the method
+    trains)."""
+    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        return None
+    checkpoint = last_checkpoint(work_dir)
+    if not osp.isfile(checkpoint):
+        return None
+    if iters is not None and osp.basename(checkpoint) != f'iter_{iters}.pth':
+        return None
+    return checkpoint
+
+
+def finished_test(test_dir: str, checkpoint: str, attacks: Sequence[str],
+                  num_samples: Optional[int]) -> Optional[Dict]:
+    """The record of an earlier identical test in ``test_dir`` (same
+    checkpoint file, attacks and subset size), or None."""
+    if not osp.isfile(osp.join(test_dir, 'robust_results.json')):
+        return None
+    record = read_results(test_dir)
+    same = (
+        osp.abspath(str((record.get('checkpoint') or {}).get('path')))
+        == osp.abspath(checkpoint)
+        and [a.get('name') for a in record.get('attacks', [])]
+        == list(attacks)
+        and (record.get('subset') or {}).get('num_samples') == num_samples)
+    return record if same else None
+
+
 def student_row(name: str, records: Sequence[Dict]) -> Dict:
-    """The student's metrics of several robust tests, merged."""
+    """The student's metrics of several robust tests, merged; a key
+    several tests report (``clean_acc``) keeps the first test's value
+    (the largest subset comes first)."""
     row = dict(model=name)
     for record in records:
         for result in record['rows']:
             if result.get('member', 'student') == 'student':
-                row.update({k: v for k, v in result.items()
-                            if k not in ('model', 'member')})
+                for key, value in result.items():
+                    if key not in ('model', 'member'):
+                        row.setdefault(key, value)
     return row
 
 
@@ -136,44 +240,70 @@ def compare(methods: Sequence[Method],
             out_dir: str,
             budget: Budget,
             run: Callable[[List[str], str], None] = run_command,
-            time_steps: Callable[..., Dict[str, float]] = time_configs
-            ) -> Dict:
+            time_steps: Optional[Callable[..., Dict[str, float]]] =
+            time_configs,
+            tests: Optional[Sequence[TestSpec]] = None,
+            columns: Optional[Sequence[str]] = None) -> Dict:
     """Train, test and time every method; write ``comparison.md``.
 
+    Args:
+        tests (Sequence[TestSpec], optional): The robust tests of every
+            method. Defaults to :func:`default_tests` of the budget.
+        columns (Sequence[str], optional): Table columns. Defaults to
+            clean accuracy, every attack tested, and the step times.
+        time_steps: Measures seconds per step of the trained methods
+            (None: no timing).
+
     Returns:
-        dict: ``rows`` (one per method) and ``seconds`` per step.
+        dict: ``rows`` (one per method), ``seconds`` per step, ``table``,
+        and ``records`` (method ↦ test kind ↦ its robust record).
     """
-    rows, trained = [], {}
+    tests = default_tests(budget) if tests is None else list(tests)
+    for spec in tests:
+        check_test_attacks(spec.robust_eval, spec.attacks)
+    rows, trained, all_records = [], {}, {}
     for method in methods:
         work_dir = osp.join(out_dir, method.name)
         checkpoint = method.checkpoint
         if method.trained:
-            run(train_command(method, work_dir, budget),
-                osp.join(work_dir, 'train.log'))
-            checkpoint = last_checkpoint(work_dir)
-            trained[method.name] = Config.fromfile(method.config)
-        tests = [('pgd', PGD_ATTACKS, budget.pgd_samples)]
-        if budget.aa_samples:
-            tests.append(('autoattack', (AUTOATTACK, ), budget.aa_samples))
-        records = []
-        for kind, attacks, samples in tests:
-            test_dir = osp.join(work_dir, f'test_{kind}')
-            run(test_command(method, checkpoint, test_dir, attacks, samples),
-                osp.join(test_dir, 'test.log'))
-            records.append(read_results(test_dir))
-        rows.append(student_row(method.name, records))
-    seconds = time_steps(trained, repeats=budget.timing_repeats,
-                         batch_size=budget.batch_size or 128)
+            cfg = Config.fromfile(method.config)
+            iters = budget.iters or cfg.get('train_cfg', {}).get('max_iters')
+            checkpoint = trained_checkpoint(work_dir, iters)
+            if checkpoint is None:
+                run(train_command(method, work_dir, budget),
+                    osp.join(work_dir, 'train.log'))
+                checkpoint = last_checkpoint(work_dir)
+            trained[method.name] = cfg
+        records = {}
+        for spec in tests:
+            test_dir = osp.join(work_dir, f'test_{spec.kind}')
+            record = finished_test(test_dir, checkpoint, spec.attacks,
+                                   spec.num_samples)
+            if record is None:
+                run(test_command(method, checkpoint, test_dir, spec.attacks,
+                                 spec.num_samples, spec.robust_eval,
+                                 spec.options),
+                    osp.join(test_dir, 'test.log'))
+                record = read_results(test_dir)
+            records[spec.kind] = record
+        all_records[method.name] = records
+        rows.append(student_row(method.name, list(records.values())))
+    seconds = {}
+    if time_steps is not None and trained:
+        seconds = time_steps(trained, repeats=budget.timing_repeats,
+                             batch_size=budget.batch_size or 128)
     base = seconds.get('KD')
     for row in rows:
         if row['model'] in seconds:
             row['s/step'] = seconds[row['model']]
             row['× KD'] = seconds[row['model']] / base if base else None
-    columns = ['clean_acc'] + [f'{a}/acc' for a in PGD_ATTACKS] + (
-        [f'{AUTOATTACK}/acc'] if budget.aa_samples else []) + [
-            's/step', '× KD']
-    table = markdown_table(rows, columns)
+    if columns is None:
+        columns = ['clean_acc'] + [
+            f'{a}/acc' for spec in tests for a in spec.attacks
+        ] + (['s/step', '× KD'] if seconds else [])
+    table = markdown_table(rows, list(columns))
     os.makedirs(out_dir, exist_ok=True)
     with open(osp.join(out_dir, 'comparison.md'), 'w') as f:
         f.write(table)
-    return dict(rows=rows, seconds=seconds, table=table)
+    return dict(rows=rows, seconds=seconds, table=table,
+                records=all_records)

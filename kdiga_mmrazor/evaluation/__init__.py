@@ -1,11 +1,13 @@
 """Robust evaluation: the Runner-free evaluator, loops, metrics,
-diagnostics, sanity checks, result tables.
+diagnostics, certification, sanity checks, result tables.
 
 Importing registers ``RobustValLoop``/``RobustTestLoop`` in MMEngine's root
-``LOOPS``, ``RobustEvalHook``/``RobustResultsHook`` in its root ``HOOKS``
-and ``RobustAccuracy``/``RobustDiagnostics`` in its root ``METRICS``
-(reachable from any ``default_scope``).
+``LOOPS``, ``RobustEvalHook``/``RobustResultsHook`` in its root ``HOOKS``,
+``RobustAccuracy``/``RobustDiagnostics``/``CertifiedAccuracy`` in its root
+``METRICS`` (reachable from any ``default_scope``) and
+``RandomizedSmoothing`` in :data:`kdiga_mmrazor.registry.CERTIFIERS`.
 """
+from .certification import CertificationSuite, RandomizedSmoothing
 from .diagnostics import (
     first_order_bound,
     gradient_misalignment,
@@ -15,8 +17,8 @@ from .diagnostics import (
 )
 from .hooks import RobustEvalHook, RobustResultsHook
 from .loops import RobustTestLoop, RobustValLoop
-from .metrics import RobustAccuracy, RobustDiagnostics
-from .robust_evaluator import RobustEvaluator, batch_targets
+from .metrics import CertifiedAccuracy, RobustAccuracy, RobustDiagnostics
+from .robust_evaluator import RobustEvaluator
 from .robust_test_options import (
     apply_robust_options,
     is_robust_loop,
@@ -31,9 +33,11 @@ from .tables import (
     report_results,
     write_results,
 )
+from .targets import batch_targets
 
 __all__ = [
-    'IndexedSubset', 'RobustAccuracy', 'RobustDiagnostics',
+    'CertificationSuite', 'CertifiedAccuracy', 'IndexedSubset',
+    'RandomizedSmoothing', 'RobustAccuracy', 'RobustDiagnostics',
     'RobustEvalHook', 'RobustEvaluator', 'RobustResultsHook',
     'RobustSanityChecks', 'RobustTestLoop',
     'RobustValLoop', 'apply_robust_options', 'attack_strength',

@@ -2,9 +2,10 @@
 
 :class:`RobustEvaluator` does the per-batch work every robust evaluation
 shares: clean predictions, each attack on the correctly classified
-samples, the opt-in diagnostics and the first-batch sanity checks, and the
-metrics that turn per-sample results into ``robust/...`` keys (gathered
-across ranks by MMEngine's ``BaseMetric``). The robust loops
+samples, the opt-in diagnostics, certificates (randomized smoothing, on
+every sample) and the first-batch sanity checks, and the metrics that turn
+per-sample results into ``robust/...`` keys (gathered across ranks by
+MMEngine's ``BaseMetric``). The robust loops
 (:mod:`.loops`) and hooks decide *when* and *on what data*; the evaluator
 only needs classifiers ``x ∈ [0, 1] ↦ logits`` (each with its own
 normalisation inside) and batches ``(x, y, sample_idx)``.
@@ -26,36 +27,14 @@ from ..utils import (
     pixels_from_batch,
     unwrap_model,
 )
+from .certification import CertificationSuite
 from .diagnostics import gradient_misalignment, input_gradient, local_linearity
 from .evaluator_options import build_sanity_checks, parse_diagnostics
 from .sanity_checks import refuse_non_finite_logits
 from .tables import collect_versions, metrics_to_rows
+from .targets import batch_targets
 
 PREFIXES = {'student': 'robust', 'teacher': 'teacher/robust'}  # of keys
-
-
-def batch_targets(data_samples: Optional[Sequence],
-                  device: torch.device,
-                  owner: str) -> Tuple[torch.Tensor, List[int]]:
-    """Labels ``y`` (B,) and dataset indices of MMPretrain data samples.
-
-    Raises:
-        ValueError: no data samples, or one without ``sample_idx``.
-    """
-    if not data_samples:
-        raise ValueError(
-            f'{owner}: batches need data samples with gt_label '
-            '(MMPretrain datasets give them)')
-    labels, indices = [], []
-    for sample in data_samples:
-        if 'sample_idx' not in sample.metainfo:
-            raise ValueError(
-                f'{owner}: a data sample has no sample_idx; give the '
-                'dataloader as a config dict (the loop indexes its '
-                "samples), or keep 'sample_idx' in PackInputs' meta_keys")
-        labels.append(int(sample.gt_label.view(-1)[0]))
-        indices.append(int(sample.metainfo['sample_idx']))
-    return torch.tensor(labels, device=device), indices
 
 
 class RobustEvaluator:
@@ -69,8 +48,9 @@ class RobustEvaluator:
     :class:`~kdiga_mmrazor.evaluation.RobustAccuracy` reports
     ``{prefix}/clean_acc`` and ``{prefix}/{attack.name}/acc`` in percent
     (prefix ``robust`` for the student, ``teacher/robust`` for the
-    teacher). Models are frozen and in eval mode during the attacks and
-    diagnostics (restored afterwards).
+    teacher); certifiers certify every sample (:class:`~kdiga_mmrazor.
+    evaluation.CertifiedAccuracy`: ``{prefix}/{name}/certified_acc_r{r}``).
+    Models are frozen, in eval mode, meanwhile (restored afterwards).
 
     Args:
         attacks (Sequence[dict]): Attack configs for
@@ -88,6 +68,11 @@ class RobustEvaluator:
             every input). Defaults to True.
         owner (str): Names the component in errors and records.
             Defaults to ``'RobustEvaluator'``.
+        certification (dict | Sequence[dict], optional): Certifier
+            configs for :data:`kdiga_mmrazor.registry.CERTIFIERS`, e.g.
+            ``[dict(type='RandomizedSmoothing', sigma=0.25)]`` (one dict is
+            one certifier), names distinct from each other and from the
+            attacks'. Defaults to None (none).
 
     Example:
         >>> evaluator = RobustEvaluator(
@@ -103,7 +88,9 @@ class RobustEvaluator:
                  evaluate_teacher: bool = False,
                  diagnostics: Optional[Dict] = None,
                  sanity_checks: Union[bool, Dict] = True,
-                 owner: str = 'RobustEvaluator') -> None:
+                 owner: str = 'RobustEvaluator',
+                 certification: Optional[Union[Dict, Sequence]] = None
+                 ) -> None:
         self.owner = owner
         self.attacks = build_attacks(attacks, f'{owner}: attacks')
         self.sanity, check_attack = build_sanity_checks(sanity_checks, owner)
@@ -117,6 +104,7 @@ class RobustEvaluator:
                 f'{owner}: attacks must have distinct names (the metric '
                 f'keys), got {names}; set name=... in the repeated attack '
                 'configs')
+        self.certification = CertificationSuite(certification, owner, names)
         self.diagnostics = parse_diagnostics(diagnostics, owner)
         self.evaluate_teacher = bool(evaluate_teacher)
         self.members: Dict[str, nn.Module] = {}
@@ -158,7 +146,8 @@ class RobustEvaluator:
 
     def start(self,
               members: Dict[str, nn.Module],
-              align_teacher: Optional[nn.Module] = None) -> None:
+              align_teacher: Optional[nn.Module] = None,
+              num_images: Optional[int] = None) -> None:
         """Begin an evaluation: fresh metrics and running counts.
 
         Args:
@@ -166,6 +155,8 @@ class RobustEvaluator:
                 a classifier ``x ∈ [0, 1] ↦ logits``.
             align_teacher (nn.Module, optional): The teacher whose input
                 gradient the misalignment diagnostics compare with.
+            num_images (int, optional): Images this rank will process (the
+                ETA of the certifiers' progress lines).
         """
         unknown = set(members) - set(PREFIXES)
         if 'student' not in members or unknown:
@@ -186,6 +177,8 @@ class RobustEvaluator:
                     dict(type='RobustDiagnostics',
                          eps=self.diagnostics['eps'], prefix=prefix))
             self.metrics[member] = metrics
+        self.certification.start({m: PREFIXES[m] for m in self.members},
+                                 num_images)
         self.counts = {m: dict(n=0, clean=0) for m in self.members}
         self._first = True
 
@@ -217,6 +210,8 @@ class RobustEvaluator:
             with frozen_eval(self.members['teacher']):
                 results['teacher'], teacher_grad = self._member(
                     'teacher', x, y, sample_idx, first, None, None)
+                self.certification.process('teacher', self.members[
+                    'teacher'], x, y, sample_idx)
         if self.align_teacher is not None and teacher_grad is None:
             with frozen_eval(self.align_teacher):
                 _, teacher_grad, _ = input_gradient(self.align_teacher, x, y)
@@ -225,6 +220,8 @@ class RobustEvaluator:
                 'student', x, y, sample_idx, first,
                 teacher_grad if self.align_teacher is not None else None,
                 student_pred)
+            self.certification.process('student', self.members['student'],
+                                       x, y, sample_idx)
         return results
 
     def process_data_batch(self,
@@ -338,7 +335,8 @@ class RobustEvaluator:
         for member_metrics in self.metrics.values():
             for metric in member_metrics.values():
                 metrics.update(metric.evaluate(size))
-        if self.sanity is not None:
+        metrics.update(self.certification.compute(size))
+        if self.sanity is not None:  # on the attacks' keys only
             for member in self.members:
                 self.sanity.check_attack_order(self.attacks, metrics,
                                                PREFIXES[member], member)
@@ -383,6 +381,7 @@ class RobustEvaluator:
                 for a in self.attacks
             ],
             sanity_check_attacks=list(self.check_names),
+            certification=self.certification.settings(),
             diagnostics=self.diagnostics,
             evaluate_teacher=self.evaluate_teacher,
             sanity_warnings=sorted(

@@ -3,11 +3,14 @@ robust tests, seconds per step relative to plain KD."""
 import os
 import os.path as osp
 
+import pytest
+
 from kdiga_mmrazor.engine.method_comparison import (
     AUTOATTACK,
     BUDGETS,
     Budget,
     Method,
+    check_test_attacks,
     compare,
     train_command,
 )
@@ -50,7 +53,9 @@ def test_rows_merge_every_test_and_time_is_relative_to_kd(tmp_path):
         method = osp.basename(osp.dirname(work_dir))
         attacks = command[command.index('--attacks') + 1:
                           command.index('--work-dir')]
-        row = dict(model=method, member='student', clean_acc=90.0,
+        # the AutoAttack test's smaller subset has another clean accuracy
+        clean = 90.0 if 'pgd20_linf_2' in attacks else 80.0
+        row = dict(model=method, member='student', clean_acc=clean,
                    **{f'{a}/acc': accuracy[method] - i
                       for i, a in enumerate(attacks)})
         write_results(dict(rows=[row], attacks=[]), work_dir)
@@ -80,3 +85,55 @@ def test_rows_merge_every_test_and_time_is_relative_to_kd(tmp_path):
     assert lines[0].startswith('| model | clean | pgd20_linf_2 |')
     assert lines[4] == ('| KDIGA | 90.00 | 50.00 | 49.00 | 50.00 | 1.20 | '
                         '2.40 |')
+
+
+def test_the_tested_attacks_are_configured_in_the_robust_eval_file():
+    """The names the comparison asks tools/test.py for exist in its
+    robust-eval file (a misspelt one fails before anything trains)."""
+    check_test_attacks()  # ROBUST_EVAL: pgd20_linf_2, AutoAttack, pgd20_linf_8
+    with pytest.raises(ValueError, match=r"\['autoattack_standard_linf_2'\] "
+                       'not among the attacks of'):
+        check_test_attacks(
+            names=('pgd20_linf_2', 'autoattack_standard_linf_2'))
+
+
+def test_a_second_run_resumes_from_the_finished_work_dirs(tmp_path):
+    """Trained methods with their final checkpoint and tests whose record
+    matches (checkpoint, attacks, subset size) are not run again; a test
+    of another subset size is."""
+    commands = []
+
+    def run(command, log_path):
+        commands.append(command)
+        work_dir = command[command.index('--work-dir') + 1]
+        os.makedirs(work_dir, exist_ok=True)
+        if command[1] == 'tools/train.py':
+            checkpoint = osp.join(work_dir, 'iter_3.pth')
+            open(checkpoint, 'w').close()
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write(checkpoint)
+            return
+        attacks = command[command.index('--attacks') + 1:
+                          command.index('--work-dir')]
+        samples = int(command[command.index('--num-samples') + 1])
+        write_results(dict(
+            rows=[dict(model='m', member='student', clean_acc=90.0)],
+            attacks=[dict(name=a) for a in attacks],
+            checkpoint=dict(path=command[3]),
+            subset=dict(num_samples=samples)), work_dir)
+
+    def time_steps(configs, repeats, batch_size):
+        return {'KD': 0.5}
+
+    budget = Budget(iters=3, pgd_samples=10, aa_samples=0, timing_repeats=1)
+    methods = [Method('KD', KD)]
+    compare(methods, str(tmp_path), budget, run=run, time_steps=time_steps)
+    assert [c[1] for c in commands] == ['tools/train.py', 'tools/test.py']
+    compare(methods, str(tmp_path), budget, run=run, time_steps=time_steps)
+    assert len(commands) == 2
+    compare(methods, str(tmp_path), Budget(3, 20, 0, 1), run=run,
+            time_steps=time_steps)
+    assert [c[1] for c in commands[2:]] == ['tools/test.py']
+    longer = Budget(iters=4, pgd_samples=20, aa_samples=0, timing_repeats=1)
+    compare(methods, str(tmp_path), longer, run=run, time_steps=time_steps)
+    assert commands[3][1] == 'tools/train.py'

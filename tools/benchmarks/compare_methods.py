@@ -35,27 +35,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 sys.path.insert(0, REPO)
 
 import kdiga_mmrazor  # noqa: E402,F401
-from kdiga_mmrazor.engine.method_comparison import BUDGETS, Method, compare  # noqa: E402
-
-TEACHER = Method('teacher (resnet4b)', 'configs/resnet4b_cifar10.py',
-                 checkpoint='checkpoints/abcrown_resnet4b_linf2.pth')
-STUDENT = Method('student before (ResNet-20)', 'configs/resnet20_cifar10.py',
-                 checkpoint='checkpoints/akamaster_resnet20.th')
-DISTILLATION = {
-    'KD': 'configs/kd_resnet4b_resnet20_cifar10-pretrained.py',
-    'KDIGA': 'configs/kdiga_resnet4b_resnet20_cifar10-pretrained.py',
-    'ARD': 'configs/ard_resnet4b_resnet20_cifar10-pretrained.py',
-    'RSLAD': 'configs/rslad_resnet4b_resnet20_cifar10-pretrained.py',
-    'IAD': 'configs/iad_resnet4b_resnet20_cifar10-pretrained.py',
-    'AdaAD': 'configs/adaad_resnet4b_resnet20_cifar10-pretrained.py',
-    'ARD+IGDM': 'configs/ard-igdm_resnet4b_resnet20_cifar10-pretrained.py',
-    'KDIGA+ARD': 'configs/kdiga-ard_resnet4b_resnet20_cifar10-pretrained.py',
-}
-ADVERSARIAL_TRAINING = {
-    'PGD-AT': 'configs/adversarial/pgd-at_resnet20_cifar10.py',
-    'TRADES': 'configs/adversarial/trades_resnet20_cifar10.py',
-    'FGSM-RS': 'configs/adversarial/fgsm-rs_resnet20_cifar10.py',
-}
+from kdiga_mmrazor.engine.method_comparison import (  # noqa: E402
+    ADVERSARIAL_TRAINING,
+    BUDGETS,
+    DISTILLATION,
+    STUDENT,
+    TEACHER,
+    Method,
+    compare,
+)
 
 
 def methods(setting: str, names=None):

@@ -13,6 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
+from ..loops.robust_val_loop import images_on_rank
 from ..robust_evaluator import RobustEvaluator, model_name_of
 from ..subset import indexed_dataloader
 
@@ -42,9 +43,15 @@ class RobustEvalHook(Hook):
     attacks its share and each sample is counted once. The model is in
     eval mode with frozen parameters meanwhile and restored afterwards.
 
+    With ``certification`` every sample is also certified by randomized
+    smoothing (``robust/{name}/certified_acc_r{r}``, ``.../smoothed_acc``,
+    ``.../abstain``; see :class:`~kdiga_mmrazor.evaluation.certification.
+    RandomizedSmoothing`); attacks may then be empty.
+
     Args:
         attacks (Sequence[dict]): Attack configs for
-            :data:`kdiga_mmrazor.registry.ATTACKS`, distinct names.
+            :data:`kdiga_mmrazor.registry.ATTACKS`, distinct names (at
+            least one unless ``certification`` is given).
         num_samples (int, optional): Size of the subset. Defaults to 1000;
             None evaluates the whole dataset.
         balanced (bool): Draw the subset class-balanced. Defaults to True.
@@ -64,6 +71,10 @@ class RobustEvalHook(Hook):
         on_test (bool): Also evaluate after each test. Defaults to False.
         log_interval (int): Log running accuracies every this many batches.
             Defaults to 10.
+        certification (dict | Sequence[dict], optional): Certifier
+            configs for :data:`kdiga_mmrazor.registry.CERTIFIERS`, e.g.
+            ``[dict(type='RandomizedSmoothing', sigma=0.25, n=10000)]``.
+            Defaults to None (none).
 
     Example:
         >>> custom_hooks = [
@@ -89,12 +100,16 @@ class RobustEvalHook(Hook):
                  interval: Optional[int] = None,
                  by_epoch: bool = True,
                  on_test: bool = False,
-                 log_interval: int = 10) -> None:
+                 log_interval: int = 10,
+                 certification: Optional[Union[Dict, Sequence]] = None
+                 ) -> None:
         self.owner = type(self).__name__
-        if not attacks:
+        if not attacks and not certification:
             raise ValueError(
                 f'{self.owner}: attacks is empty; give at least one, e.g. '
-                "attacks=[dict(type='PGDAttack', eps=2 / 255, steps=20)]")
+                "attacks=[dict(type='PGDAttack', eps=2 / 255, steps=20)], "
+                "or certification=[dict(type='RandomizedSmoothing', "
+                'sigma=0.25)]')
         if interval is not None and not (isinstance(interval, int)
                                          and interval >= 1):
             raise ValueError(f'{self.owner}: interval must be a positive '
@@ -104,7 +119,8 @@ class RobustEvalHook(Hook):
             evaluate_teacher=evaluate_teacher,
             diagnostics=diagnostics,
             sanity_checks=sanity_checks,
-            owner=self.owner)
+            owner=self.owner,
+            certification=certification)
         self.num_samples = num_samples
         self.balanced = bool(balanced)
         self.seed = int(seed)
@@ -138,7 +154,9 @@ class RobustEvalHook(Hook):
         training = model.training
         model.eval()
         loader, info = self._loader(runner, stage)
-        self.evaluator.start(*self.evaluator.members_of(model))
+        self.evaluator.start(
+            *self.evaluator.members_of(model),
+            num_images=images_on_rank(loader))
         total = len(loader)
         for idx, data_batch in enumerate(loader):
             self.evaluator.process_data_batch(model, data_batch)

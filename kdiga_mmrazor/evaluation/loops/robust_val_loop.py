@@ -23,6 +23,17 @@ from ..robust_evaluator import RobustEvaluator, model_name_of
 from ..subset import indexed_dataloader
 
 
+def images_on_rank(dataloader) -> Optional[int]:
+    """The samples this rank's dataloader yields (its sampler's length,
+    padding included), or None when it cannot tell."""
+    sampler = getattr(getattr(dataloader, 'batch_sampler', None), 'sampler',
+                      getattr(dataloader, 'sampler', None))
+    try:
+        return len(sampler)
+    except TypeError:
+        return None
+
+
 def _predicted_labels(outputs) -> Optional[torch.Tensor]:
     """``pred_label`` of the model's own step outputs (MMPretrain
     ``DataSample``), or None when there are none."""
@@ -46,6 +57,13 @@ class RobustValLoop(ValLoop):
     ``Accuracy``) still runs on the model's own ``val_step`` outputs, so
     ``accuracy/top1`` sits beside the robust keys (on the same subset);
     ``run_evaluator=False`` skips it.
+
+    With ``certification`` each member's smoothed classifier is also
+    certified on every sample (:class:`~kdiga_mmrazor.evaluation.
+    certification.RandomizedSmoothing`), giving ``robust/{name}/
+    certified_acc_r{r}``, ``robust/{name}/smoothed_acc`` and
+    ``robust/{name}/abstain`` (:class:`~kdiga_mmrazor.evaluation.
+    CertifiedAccuracy`), with progress lines and an ETA of their own.
 
     A plain MMPretrain classifier is its own student; an MMRazor algorithm
     is evaluated through its student (``architecture``), and with
@@ -98,6 +116,11 @@ class RobustValLoop(ValLoop):
             batches. Defaults to 1.
         fp16 (bool): Autocast the ``val_step`` (attacks always run in
             float32). Defaults to False.
+        certification (dict | Sequence[dict], optional): Certifier
+            configs for :data:`kdiga_mmrazor.registry.CERTIFIERS`, e.g.
+            ``[dict(type='RandomizedSmoothing', sigma=0.25, n=100000)]``
+            (one dict is one certifier), run on every sample of each
+            member. Defaults to None (none).
 
     Example:
         >>> # in a config whose _base_ has
@@ -121,14 +144,17 @@ class RobustValLoop(ValLoop):
                  sanity_checks: Union[bool, Dict] = True,
                  run_evaluator: bool = True,
                  log_interval: int = 1,
-                 fp16: bool = False) -> None:
+                 fp16: bool = False,
+                 certification: Optional[Union[Dict, Sequence]] = None
+                 ) -> None:
         self.owner = type(self).__name__
         self.robust = RobustEvaluator(
             attacks,
             evaluate_teacher=evaluate_teacher,
             diagnostics=diagnostics,
             sanity_checks=sanity_checks,
-            owner=self.owner)
+            owner=self.owner,
+            certification=certification)
         self.run_evaluator = bool(run_evaluator)
         self.log_interval = max(int(log_interval), 1)
         dataloader, self.subset_info = indexed_dataloader(
@@ -165,7 +191,9 @@ class RobustValLoop(ValLoop):
         self.call_hook('before_epoch')
         self.runner.model.eval()
         self.loss_buffer.clear()
-        self.robust.start(*self.robust.members_of(self.runner.model))
+        self.robust.start(
+            *self.robust.members_of(self.runner.model),
+            num_images=images_on_rank(self.dataloader))
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
 

@@ -1,0 +1,96 @@
+"""How much the reproduction trains and tests: ``smoke``, ``cpu``, ``paper``.
+
+One budget fixes every number the results document depends on, so a rerun
+on the same budget reproduces it within noise (the test subsets are fixed
+and class-balanced; training is seeded by each config's
+``randomness``). Iterations shorten a config's training without rescaling
+its learning-rate schedule (``None`` keeps the config's own schedule).
+"""
+import dataclasses
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+from ..engine.method_comparison import Budget
+
+
+@dataclass(frozen=True)
+class ReproductionBudget:
+    """Every size of the reproduction.
+
+    Attributes:
+        name: The budget's name (``--budget``).
+        iters: Training iterations of the ResNet-20 students (the
+            pre-trained one, the one from scratch, the γ sweep). None: the
+            configs' own schedules.
+        vit_iters: Training iterations of the ViT student (None: its
+            config's schedule).
+        calibration_iters: Iterations of each short run of the γ
+            calibration (its one-cycle schedule rescaled to them).
+        batch_size: Training batch size (None: the configs' own, 128).
+        curve_samples: Test images of the PGD-20 ε-curve, the γ sweep and
+            the clean accuracy.
+        aa_samples: Test images of AutoAttack (0: no AutoAttack).
+        diagnostics_samples: Test images of the diagnostics.
+        smoothing_samples: Test images certified by randomized smoothing.
+        smoothing_n0: Noisy samples that select the smoothed class.
+        smoothing_n: Noisy samples that estimate its probability.
+        gammas: γ values of the sweep on the pre-trained student (the
+            configs' γ = 0.1 is the KDIGA row itself).
+        baselines: Robust-distillation baselines trained beside KD and
+            KDIGA on the pre-trained student.
+        timing_repeats: Interleaved repeats of the step timing.
+        max_clean_drop: The γ calibration's allowed clean-accuracy drop
+            against plain KD, in points.
+    """
+    name: str
+    iters: Optional[int]
+    vit_iters: Optional[int]
+    calibration_iters: int
+    batch_size: Optional[int]
+    curve_samples: int
+    aa_samples: int
+    diagnostics_samples: int
+    smoothing_samples: int
+    smoothing_n0: int
+    smoothing_n: int
+    gammas: Tuple[float, ...]
+    baselines: Tuple[str, ...]
+    timing_repeats: int
+    max_clean_drop: float = 5.0
+
+    def training(self, vit: bool = False) -> Budget:
+        """The :class:`~kdiga_mmrazor.engine.method_comparison.Budget` of
+        one comparison (its test sizes are the curve's)."""
+        return Budget(iters=self.vit_iters if vit else self.iters,
+                      pgd_samples=self.curve_samples,
+                      aa_samples=self.aa_samples,
+                      timing_repeats=self.timing_repeats,
+                      batch_size=self.batch_size)
+
+    def settings(self) -> Dict:
+        """The budget as a JSON-able dict (for the document)."""
+        return dataclasses.asdict(self)
+
+
+BUDGETS = {
+    'smoke': ReproductionBudget(
+        name='smoke', iters=2, vit_iters=2, calibration_iters=2,
+        batch_size=8, curve_samples=20, aa_samples=0,
+        diagnostics_samples=10, smoothing_samples=10, smoothing_n0=8,
+        smoothing_n=32, gammas=(0.03, 1.0), baselines=('ARD', ),
+        timing_repeats=1),
+    'cpu': ReproductionBudget(
+        name='cpu', iters=391, vit_iters=100, calibration_iters=100,
+        batch_size=None, curve_samples=500, aa_samples=50,
+        diagnostics_samples=200, smoothing_samples=100, smoothing_n0=100,
+        smoothing_n=1000, gammas=(0.03, 0.3, 1.0, 3.0),
+        baselines=('ARD', 'RSLAD'), timing_repeats=2),
+    'paper': ReproductionBudget(
+        name='paper', iters=None, vit_iters=None, calibration_iters=391,
+        batch_size=None, curve_samples=10000, aa_samples=1000,
+        diagnostics_samples=1000, smoothing_samples=500, smoothing_n0=100,
+        smoothing_n=100000, gammas=(0.03, 0.3, 1.0, 3.0, 10.0),
+        baselines=('ARD', 'RSLAD', 'IAD', 'AdaAD', 'ARD+IGDM',
+                   'KDIGA+ARD'),
+        timing_repeats=10),
+}

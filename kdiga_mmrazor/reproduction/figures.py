@@ -1,0 +1,137 @@
+"""The pictures of the results document (PNG, matplotlib's Agg backend).
+
+* :func:`plot_eps_curves`: robust accuracy against ε, one line per model
+  and attack family (the gather tool's curves), clean accuracy at ε = 0;
+* :func:`plot_gamma_tradeoff`: clean against robust accuracy over the γ
+  sweep, one panel per attack, plain KD and the teacher's level marked,
+  and the γ chosen for a clean-accuracy drop;
+* :func:`plot_diagnostics`: the paper's diagnostics (gradient
+  misalignment, local linearity, the first-order bound) against PGD-20
+  accuracy, one point per student.
+
+Each figure carries ``note`` (the command and commit that produced it) in
+its footer.
+"""
+from typing import Dict, Optional, Sequence
+
+from ..evaluation.comparison import NORM_TITLES, curves
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path: str, note: Optional[str]) -> None:
+    if note:
+        fig.text(0.01, 0.005, note, fontsize=6, color='0.35', ha='left',
+                 va='bottom')
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+    else:
+        fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    _pyplot().close(fig)
+
+
+def plot_eps_curves(records: Sequence[Dict], names: Sequence[str],
+                    path: str, title: str = '',
+                    note: Optional[str] = None) -> Dict:
+    """Robust accuracy against L∞ ε (in /255) of several robust records
+    (one name per record; a model's PGD and AutoAttack records may share
+    its name). Returns the plotted curves."""
+    data = curves(records, names)
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, max(len(data), 1),
+                             figsize=(6 * max(len(data), 1), 4.2),
+                             squeeze=False)
+    for ax, (norm, series) in zip(axes[0], data.items()):
+        scale = 255 if norm == 'linf' else 1
+        for label, points in series.items():
+            dashed = 'autoattack' in label
+            ax.plot([e * scale for e, _ in points], [a for _, a in points],
+                    marker='s' if dashed else 'o',
+                    linestyle='--' if dashed else '-', label=label)
+        norm_title = NORM_TITLES.get(norm, norm)
+        ax.set_xlabel('ε (/255)' if norm == 'linf' else f'ε ({norm_title})')
+        ax.set_ylabel('accuracy (%)')
+        ax.set_title(title or f'robust accuracy, {norm_title}')
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize='x-small')
+    _save(fig, path, note)
+    return data
+
+
+def plot_gamma_tradeoff(rows: Sequence[Dict], attacks: Sequence[str],
+                        path: str, chosen: Optional[float] = None,
+                        teacher: Optional[Dict] = None,
+                        clean_floor: Optional[float] = None,
+                        note: Optional[str] = None) -> None:
+    """Clean accuracy (x) against robust accuracy (y) of every γ of a
+    sweep (``rows`` with ``gamma``, ``clean_acc`` and ``{attack}/acc``;
+    γ = 0 is plain KD), one panel per attack; the teacher's robust
+    accuracy and 80% of it as horizontal lines, ``clean_floor`` (plain
+    KD's clean accuracy minus the allowed drop) as a vertical one, the
+    ``chosen`` γ as a star."""
+    plt = _pyplot()
+    rows = sorted(rows, key=lambda r: r['gamma'])
+    fig, axes = plt.subplots(1, len(attacks), figsize=(5.5 * len(attacks),
+                                                       4.2), squeeze=False)
+    for ax, attack in zip(axes[0], attacks):
+        key = f'{attack}/acc'
+        points = [(r['clean_acc'], r[key], r['gamma']) for r in rows
+                  if r.get(key) is not None]
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker='o',
+                color='C0', label='KDIGA over γ (γ = 0: plain KD)')
+        for clean, robust, gamma in points:
+            ax.annotate(f'γ={gamma:g}', (clean, robust), fontsize=7,
+                        xytext=(3, 3), textcoords='offset points')
+        if chosen is not None:
+            for clean, robust, gamma in points:
+                if gamma == chosen:
+                    ax.plot([clean], [robust], marker='*', markersize=16,
+                            color='C3', linestyle='none',
+                            label=f'chosen γ = {chosen:g}')
+        if teacher and teacher.get(key) is not None:
+            ax.axhline(teacher[key], color='C2', linewidth=1,
+                       label=f'teacher {teacher[key]:.1f}')
+            ax.axhline(0.8 * teacher[key], color='C2', linewidth=1,
+                       linestyle=':', label='80% of the teacher')
+        if clean_floor is not None:
+            ax.axvline(clean_floor, color='0.5', linewidth=1,
+                       linestyle='--', label='KD clean − allowed drop')
+        ax.set_xlabel('clean accuracy (%)')
+        ax.set_ylabel(f'{attack} accuracy (%)')
+        ax.set_title(f'γ trade-off, {attack}')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize='x-small')
+    _save(fig, path, note)
+
+
+DIAGNOSTIC_AXES = (('grad_misalign_l1', '‖∇ₓℓ_s − ∇ₓℓ_t‖₁'),
+                   ('local_linearity', 'local linearity LL(ε, x)'),
+                   ('first_order_bound', 'ℓ + ε‖∇ₓℓ‖₁ + LL(ε, x)'))
+
+
+def plot_diagnostics(rows: Sequence[Dict], attack: str, path: str,
+                     note: Optional[str] = None) -> None:
+    """Each diagnostic (x, a sample mean) against ``attack`` accuracy (y),
+    one labelled point per row that has both."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(DIAGNOSTIC_AXES),
+                             figsize=(5 * len(DIAGNOSTIC_AXES), 4.2),
+                             squeeze=False)
+    key = f'{attack}/acc'
+    for ax, (field, label) in zip(axes[0], DIAGNOSTIC_AXES):
+        points = [(r[field], r[key], r['model']) for r in rows
+                  if r.get(field) is not None and r.get(key) is not None]
+        ax.scatter([p[0] for p in points], [p[1] for p in points])
+        for x, y, name in points:
+            ax.annotate(name, (x, y), fontsize=6, xytext=(3, 3),
+                        textcoords='offset points')
+        ax.set_xlabel(f'{label} (mean)')
+        ax.set_ylabel(f'{attack} accuracy (%)')
+        ax.grid(alpha=0.3)
+    _save(fig, path, note)

@@ -1,0 +1,59 @@
+"""The document's rows and sentences from robust records."""
+from kdiga_mmrazor.reproduction.document import (
+    gamma_answer,
+    model_row,
+    retention,
+    smoothing_column,
+)
+
+
+def record(**values):
+    return dict(rows=[dict(model='m', member='student', **values),
+                      dict(model='m (teacher)', member='teacher',
+                           clean_acc=1.0)])
+
+
+def test_each_metric_comes_from_the_test_that_measures_it():
+    row = model_row('KDIGA', dict(
+        curve=record(clean_acc=80.0, **{'pgd20_linf_2/acc': 50.0}),
+        autoattack=record(clean_acc=82.0, **{'autoattack_linf_2/acc': 45.0}),
+        diagnostics=record(clean_acc=79.0, grad_misalign_l1=0.3,
+                           **{'pgd20_linf_2/acc': 48.0}),
+        smoothing=record(clean_acc=81.0, **{
+            'smooth_l2_sigma0.25/certified_acc_r0.25': 30.0,
+            'smooth_l2_sigma0.25/abstain': 5.0})))
+    assert row == {
+        'model': 'KDIGA', 'clean_acc': 80.0, 'pgd20_linf_2/acc': 50.0,
+        'autoattack_linf_2/acc': 45.0, 'autoattack_linf_8/acc': None,
+        'grad_misalign_l1': 0.3, 'smoothing r=0.25': 30.0,
+        'smoothing abstain': 5.0}
+
+
+def test_smoothing_columns():
+    assert smoothing_column('s/certified_acc_r0.5') == 'smoothing r=0.5'
+    assert smoothing_column('s/smoothed_acc') == 'smoothing acc'
+    assert smoothing_column('s/abstain') == 'smoothing abstain'
+
+
+def test_gamma_answer_finds_the_smallest_gamma_or_says_none():
+    teacher = {'pgd20_linf_8/acc': 20.0}  # 80%: 16
+    rows = [dict(gamma=g, clean_acc=c, **{'pgd20_linf_8/acc': a})
+            for g, c, a in ((0.0, 85, 1), (0.1, 80, 10), (1.0, 70, 16),
+                            (3.0, 60, 19))]
+    assert '**γ = 1**: 16.0% at 70.0% clean' in gamma_answer(rows, teacher)
+    assert gamma_answer(rows[:3], {'pgd20_linf_8/acc': 25.0}) == (
+        "No γ of the sweep keeps 80% of the teacher's pgd20_linf_8 accuracy "
+        '(25.0%, so ≥ 20.0%) on this schedule; the most is 16.0% at γ = 1 '
+        '(70.0% clean).')
+
+
+def test_retention_is_the_share_of_the_teachers_accuracy():
+    teacher = {'model': 'teacher', 'pgd20_linf_2/acc': 64.0}
+    rows = [teacher, {'model': 'student before (ResNet-20)',
+                      'pgd20_linf_2/acc': 0.0},
+            {'model': 'KD', 'pgd20_linf_2/acc': 8.0},
+            {'model': 'KDIGA', 'pgd20_linf_2/acc': 48.0}]
+    assert retention(rows, teacher) == (
+        "Share of the teacher's pgd20_linf_2 accuracy (64.0%) kept: KD 12%, "
+        'KDIGA 75%.')
+    assert retention(rows, {}) == ''

@@ -1,0 +1,65 @@
+"""Rerun the results document: teacher, plain KD, KDIGA and the baselines
+on CIFAR-10, the γ trade-off and calibration, the diagnostics and certified
+robustness, written to ``docs/results.md`` with its figures.
+
+Budgets (:mod:`kdiga_mmrazor.reproduction.budgets`): ``smoke`` (a few
+iterations and images: checks the pipeline in minutes), ``cpu`` (one epoch
+of the pre-trained and from-scratch ResNet-20 students, 100 iterations of
+the ViT, PGD-20 on 500 images, AutoAttack on 50, smoothing on 100 images
+with n = 1,000; about 1.5 hours on 2 CPU cores), ``paper`` (every
+config's own schedule, the whole test set, AutoAttack on 1,000, smoothing
+with n = 100,000: GPUs). Every run is a work dir under ``--out-dir``; a
+rerun resumes the finished ones.
+
+Example::
+
+    python tools/reproduce/reproduce_results.py --budget cpu \\
+        --out-dir work_dirs/reproduce_cpu
+"""
+import argparse
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+import kdiga_mmrazor  # noqa: E402,F401
+from kdiga_mmrazor.reproduction import BUDGETS, reproduce, rewrite_document  # noqa: E402
+from kdiga_mmrazor.reproduction.plan import SECTIONS  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--budget', choices=sorted(BUDGETS), default='cpu')
+    parser.add_argument('--out-dir', required=True,
+                        help='where the runs go (resumed when present)')
+    parser.add_argument('--doc', default=os.path.join('docs', 'results.md'),
+                        help='the document to write (its figures go to '
+                        'the folder of the same stem)')
+    parser.add_argument('--sections', nargs='+', default=list(SECTIONS),
+                        choices=SECTIONS, help='a subset of the sections')
+    parser.add_argument('--document-only', action='store_true',
+                        help='redraw the document from --out-dir/'
+                        'results.json without running anything')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    command = 'python tools/reproduce/reproduce_results.py ' + ' '.join(
+        sys.argv[1:] if argv is None else argv)
+    out_dir = os.path.abspath(args.out_dir)  # before moving to REPO
+    doc = os.path.abspath(args.doc)
+    os.chdir(REPO)
+    if args.document_only:
+        results = rewrite_document(out_dir, doc)
+    else:
+        results = reproduce(BUDGETS[args.budget], out_dir, doc, command,
+                            repo=REPO, sections=args.sections)
+    print(f'{doc} written ({results["wall_minutes"]:.0f} minutes of runs)')
+    return results
+
+
+if __name__ == '__main__':
+    main()
