@@ -24,7 +24,7 @@ import math
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Sequence
 
 from mmengine.config import Config
 
@@ -38,6 +38,7 @@ from .method_comparison import (
     run_command,
     test_command,
     train_command,
+    trained_checkpoint,
 )
 
 GAMMA_KEY = 'model.distiller.distill_losses.loss_iga.loss_weight'
@@ -128,16 +129,6 @@ def check_run_dir(run_dir: str, settings: Dict) -> None:
             f'this calibration); use another --work-dir or delete it')
 
 
-def finished_training(run_dir: str, iters: int) -> Optional[str]:
-    """The final checkpoint of the run's training, or None."""
-    if not osp.isfile(osp.join(run_dir, 'last_checkpoint')):
-        return None
-    checkpoint = last_checkpoint(run_dir)
-    done = osp.isfile(checkpoint) and \
-        osp.basename(checkpoint) == f'iter_{iters}.pth'
-    return checkpoint if done else None
-
-
 def measured(test_dir: str, attack: str) -> Dict[str, float]:
     """Clean and robust accuracy of the student in a robust test's
     record; a missing or non-finite one raises naming the work dir."""
@@ -166,7 +157,7 @@ def run_gamma(sweep: Sweep, gamma: float, work_dir: str,
     test_dir = osp.join(run_dir, 'test')
     if not osp.isfile(osp.join(test_dir, 'robust_results.json')):
         method = sweep.method(gamma)
-        checkpoint = finished_training(run_dir, sweep.iters)
+        checkpoint = trained_checkpoint(run_dir, f'iter_{sweep.iters}.pth')
         if checkpoint is None:
             budget = Budget(iters=sweep.iters, pgd_samples=sweep.num_samples,
                             aa_samples=0, timing_repeats=0)

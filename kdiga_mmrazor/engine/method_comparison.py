@@ -192,16 +192,27 @@ def check_test_attacks(robust_eval: str = ROBUST_EVAL,
                          f'attacks of {robust_eval}: {configured}')
 
 
-def trained_checkpoint(work_dir: str, iters: Optional[int]) -> Optional[str]:
-    """The final checkpoint (``iter_{iters}.pth``; any when ``iters`` is
-    None) of an earlier run in ``work_dir``, or None (then the method
-    trains)."""
-    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+def final_checkpoint_name(cfg: Config, iters: Optional[int]) -> Optional[str]:
+    """``iter_{iters}.pth`` for the budget's iterations, else the name of
+    the config's own last checkpoint (``iter_{max_iters}.pth`` or
+    ``epoch_{max_epochs}.pth``); None when the config states neither."""
+    train_cfg = cfg.get('train_cfg') or {}
+    if iters is None and train_cfg.get('max_iters'):
+        iters = train_cfg['max_iters']
+    if iters is not None:
+        return f'iter_{iters}.pth'
+    if train_cfg.get('max_epochs'):
+        return f'epoch_{train_cfg["max_epochs"]}.pth'
+    return None
+
+
+def trained_checkpoint(work_dir: str, name: Optional[str]) -> Optional[str]:
+    """The final checkpoint ``name`` of an earlier run in ``work_dir``, or
+    None (then the method trains; always when ``name`` is None)."""
+    if name is None or not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         return None
     checkpoint = last_checkpoint(work_dir)
-    if not osp.isfile(checkpoint):
-        return None
-    if iters is not None and osp.basename(checkpoint) != f'iter_{iters}.pth':
+    if not osp.isfile(checkpoint) or osp.basename(checkpoint) != name:
         return None
     return checkpoint
 
@@ -267,8 +278,8 @@ def compare(methods: Sequence[Method],
         checkpoint = method.checkpoint
         if method.trained:
             cfg = Config.fromfile(method.config)
-            iters = budget.iters or cfg.get('train_cfg', {}).get('max_iters')
-            checkpoint = trained_checkpoint(work_dir, iters)
+            checkpoint = trained_checkpoint(
+                work_dir, final_checkpoint_name(cfg, budget.iters))
             if checkpoint is None:
                 run(train_command(method, work_dir, budget),
                     osp.join(work_dir, 'train.log'))

@@ -25,6 +25,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
+from ..engine.gamma_sweep import GAMMA_KEY
 from ..engine.method_comparison import (
     DISTILLATION,
     STUDENT,
@@ -41,7 +42,6 @@ CURVE_EVAL = 'configs/_base_/robust_eval/cifar10_linf_curve.py'
 SMOOTHING_EVAL = 'configs/_base_/robust_eval/cifar10_smoothing_l2_025.py'
 PGD_CURVE = ('pgd20_linf_1', 'pgd20_linf_2', 'pgd20_linf_4', 'pgd20_linf_8')
 AA_CURVE = ('autoattack_linf_2', 'autoattack_linf_8')
-GAMMA_KEY = 'model.distiller.distill_losses.loss_iga.loss_weight'
 CONFIG_GAMMA = 0.1  # the γ of every KDIGA config
 DIAGNOSTICS_EPS = 2 / 255  # the teacher's training ε
 

@@ -137,3 +137,15 @@ def test_a_second_run_resumes_from_the_finished_work_dirs(tmp_path):
     longer = Budget(iters=4, pgd_samples=20, aa_samples=0, timing_repeats=1)
     compare(methods, str(tmp_path), longer, run=run, time_steps=time_steps)
     assert commands[3][1] == 'tools/train.py'
+
+
+def test_final_checkpoint_name_of_iteration_and_epoch_schedules():
+    from mmengine.config import Config
+
+    from kdiga_mmrazor.engine.method_comparison import final_checkpoint_name
+    by_iter = Config(dict(train_cfg=dict(max_iters=391)))
+    by_epoch = Config(dict(train_cfg=dict(by_epoch=True, max_epochs=200)))
+    assert final_checkpoint_name(by_iter, None) == 'iter_391.pth'
+    assert final_checkpoint_name(by_iter, 5) == 'iter_5.pth'
+    assert final_checkpoint_name(by_epoch, None) == 'epoch_200.pth'
+    assert final_checkpoint_name(Config(dict()), None) is None

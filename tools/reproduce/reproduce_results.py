@@ -6,7 +6,8 @@ Budgets (:mod:`kdiga_mmrazor.reproduction.budgets`): ``smoke`` (a few
 iterations and images: checks the pipeline in minutes), ``cpu`` (one epoch
 of the pre-trained and from-scratch ResNet-20 students, 100 iterations of
 the ViT, PGD-20 on 500 images, AutoAttack on 50, smoothing on 100 images
-with n = 1,000; about 1.5 hours on 2 CPU cores), ``paper`` (every
+with n = 1,000; about two hours on 2 CPU cores, estimated from the
+parts measured alone), ``paper`` (every
 config's own schedule, the whole test set, AutoAttack on 1,000, smoothing
 with n = 100,000: GPUs). Every run is a work dir under ``--out-dir``; a
 rerun resumes the finished ones.
