@@ -6,7 +6,7 @@ the config key it came from (``test_cfg.attacks[1]: PGDAttack: eps=8 …``).
 """
 from typing import List, Optional, Sequence, Union
 
-from ..registry import ATTACKS
+from ..registry import ATTACKS, build_in_package_scope
 
 
 def build_attack(cfg: Union[dict, object],
@@ -30,14 +30,7 @@ def build_attack(cfg: Union[dict, object],
     """
     key = where if index is None else f'{where}[{index}]'
     if isinstance(cfg, dict):
-        try:
-            return ATTACKS.build(dict(cfg, _scope_='kdiga_mmrazor'))
-        except (TypeError, ValueError, KeyError) as e:
-            message = e.args[0] if isinstance(e, KeyError) and e.args \
-                else str(e)
-            kind = KeyError if isinstance(e, KeyError) else \
-                TypeError if isinstance(e, TypeError) else ValueError
-            raise kind(f'{key}: {message}') from e
+        return build_in_package_scope(ATTACKS, cfg, key)
     if not (hasattr(cfg, 'name') and callable(cfg)):
         raise TypeError(
             f"{where} entries must be ATTACKS configs (dict(type='PGDAttack',"

@@ -6,7 +6,7 @@ type) raises its error prefixed by the config key it came from
 """
 from typing import Dict, List, Optional, Sequence, Union
 
-from ...registry import CERTIFIERS
+from ...registry import CERTIFIERS, build_in_package_scope
 
 
 def build_certifier(cfg: Union[Dict, object], where: str):
@@ -19,14 +19,7 @@ def build_certifier(cfg: Union[Dict, object], where: str):
         KeyError: Its ``type`` is missing or not registered.
     """
     if isinstance(cfg, dict):
-        try:
-            return CERTIFIERS.build(dict(cfg, _scope_='kdiga_mmrazor'))
-        except (TypeError, ValueError, KeyError) as e:
-            message = e.args[0] if isinstance(e, KeyError) and e.args \
-                else str(e)
-            kind = KeyError if isinstance(e, KeyError) else \
-                TypeError if isinstance(e, TypeError) else ValueError
-            raise kind(f'{where}: {message}') from e
+        return build_in_package_scope(CERTIFIERS, cfg, where)
     if not (isinstance(getattr(cfg, 'name', None), str)
             and callable(getattr(cfg, 'certify', None))):
         raise TypeError(
