@@ -30,6 +30,8 @@ class ReproductionBudget:
         curve_samples: Test images of the PGD-20 ε-curve, the γ sweep and
             the clean accuracy.
         aa_samples: Test images of AutoAttack (0: no AutoAttack).
+        aa_pairs: The pairs (``pretrained``, ``cnn``, ``vit``) whose models
+            AutoAttack tests.
         diagnostics_samples: Test images of the diagnostics.
         smoothing_samples: Test images certified by randomized smoothing.
         smoothing_n0: Noisy samples that select the smoothed class.
@@ -49,6 +51,7 @@ class ReproductionBudget:
     batch_size: Optional[int]
     curve_samples: int
     aa_samples: int
+    aa_pairs: Tuple[str, ...]
     diagnostics_samples: int
     smoothing_samples: int
     smoothing_n0: int
@@ -75,19 +78,20 @@ class ReproductionBudget:
 BUDGETS = {
     'smoke': ReproductionBudget(
         name='smoke', iters=2, vit_iters=2, calibration_iters=2,
-        batch_size=8, curve_samples=20, aa_samples=0,
+        batch_size=8, curve_samples=20, aa_samples=0, aa_pairs=(),
         diagnostics_samples=10, smoothing_samples=10, smoothing_n0=8,
         smoothing_n=32, gammas=(0.03, 1.0), baselines=('ARD', ),
         timing_repeats=1),
     'cpu': ReproductionBudget(
         name='cpu', iters=391, vit_iters=100, calibration_iters=100,
         batch_size=None, curve_samples=500, aa_samples=50,
-        diagnostics_samples=200, smoothing_samples=100, smoothing_n0=100,
-        smoothing_n=1000, gammas=(0.03, 0.3, 1.0, 3.0),
-        baselines=('ARD', 'RSLAD'), timing_repeats=2),
+        aa_pairs=('pretrained', ), diagnostics_samples=200,
+        smoothing_samples=100, smoothing_n0=100, smoothing_n=1000,
+        gammas=(0.3, 1.0, 3.0), baselines=('ARD', ), timing_repeats=2),
     'paper': ReproductionBudget(
         name='paper', iters=None, vit_iters=None, calibration_iters=391,
         batch_size=None, curve_samples=10000, aa_samples=1000,
+        aa_pairs=('pretrained', 'cnn', 'vit'),
         diagnostics_samples=1000, smoothing_samples=500, smoothing_n0=100,
         smoothing_n=100000, gammas=(0.03, 0.3, 1.0, 3.0, 10.0),
         baselines=('ARD', 'RSLAD', 'IAD', 'AdaAD', 'ARD+IGDM',

@@ -68,7 +68,7 @@ PAIRS = OrderedDict(
              'configs/kdiga_resnet4b_vit-tiny-p4_cifar10.py',
              vit=True),
 )
-SECTIONS = ('pretrained', 'cnn', 'vit', 'gamma', 'calibration')
+SECTIONS = ('pretrained', 'gamma', 'calibration', 'cnn', 'vit')
 
 Run = Callable[[List[str], str], None]
 
@@ -83,11 +83,12 @@ def gamma_method(gamma: float, config: str = DISTILLATION['KDIGA'],
                   options=(f'{GAMMA_KEY}={gamma!r}', ) + tuple(options))
 
 
-def curve_tests(budget: ReproductionBudget) -> List[TestSpec]:
+def curve_tests(budget: ReproductionBudget,
+                pair: str = 'pretrained') -> List[TestSpec]:
     """PGD-20 at every ε of the curve (and AutoAttack when the budget has
-    it)."""
+    it for ``pair``)."""
     tests = [TestSpec('curve', PGD_CURVE, budget.curve_samples, CURVE_EVAL)]
-    if budget.aa_samples:
+    if budget.aa_samples and pair in budget.aa_pairs:
         tests.append(TestSpec('autoattack', AA_CURVE, budget.aa_samples,
                               CURVE_EVAL))
     return tests
@@ -137,7 +138,7 @@ def run_pair(pair: Pair, budget: ReproductionBudget, out_dir: str,
             [STUDENT], work, training, run=run, time_steps=None,
             tests=curve_tests(budget) + [teacher_diagnostics_test(budget)])
     distilled = [Method('KD', pair.kd), Method('KDIGA', pair.kdiga)]
-    tests = curve_tests(budget) + [diagnostics_test(budget)]
+    tests = curve_tests(budget, pair.key) + [diagnostics_test(budget)]
     if pair.key == 'pretrained':
         tests.append(smoothing_test(budget))
     evaluated['distilled'] = compare(distilled, work, training, run=run,

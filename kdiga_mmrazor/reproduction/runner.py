@@ -71,7 +71,8 @@ def reproduce(budget: ReproductionBudget, out_dir: str, doc_path: str,
     start = time.time()
     results: Dict = dict(command=command, commit=commit_of(repo),
                          date=time.strftime('%Y-%m-%d'), machine=machine(),
-                         budget=budget.settings(), minutes={})
+                         budget=budget.settings(), minutes={},
+                         wall_minutes=0.0)
     for section in sections:
         began = time.time()
         if section in PAIRS:
@@ -85,12 +86,17 @@ def reproduce(budget: ReproductionBudget, out_dir: str, doc_path: str,
             results[section] = run_calibration(budget, out_dir,
                                                kd['clean_acc'], run=run)
         results['minutes'][section] = (time.time() - began) / 60
-    results['wall_minutes'] = (time.time() - start) / 60
+        results['wall_minutes'] = (time.time() - start) / 60
+        save_results(results, out_dir)  # a stopped run keeps what it did
+    write_document(results, doc_path)
+    return results
+
+
+def save_results(results: Dict, out_dir: str) -> None:
+    """``{out_dir}/results.json``: what the sections measured so far."""
     os.makedirs(out_dir, exist_ok=True)
     with open(osp.join(out_dir, RESULTS), 'w') as f:
         json.dump(results, f, indent=1, default=str)
-    write_document(results, doc_path)
-    return results
 
 
 def rewrite_document(out_dir: str, doc_path: str) -> Dict:

@@ -14,8 +14,9 @@ def test_training_budget_of_the_resnet_and_the_vit_pairs():
     assert cpu.training().pgd_samples == cpu.curve_samples == 500
     assert cpu.training().aa_samples == 50
     assert BUDGETS['paper'].training().iters is None  # the configs' own
-    assert json.loads(json.dumps(cpu.settings()))['gammas'] == [
-        0.03, 0.3, 1.0, 3.0]
+    assert json.loads(json.dumps(cpu.settings()))['gammas'] == [0.3, 1.0, 3.0]
+    assert cpu.aa_pairs == ('pretrained', )
+    assert BUDGETS['paper'].aa_pairs == ('pretrained', 'cnn', 'vit')
 
 
 def test_every_budget_can_certify_radius_half_at_sigma_quarter():
