@@ -52,6 +52,22 @@ def test_pretrained_pair_tests_teacher_students_and_baselines(lab, tmp_path):
         'ARD']
 
 
+def test_autoattack_tests_only_the_budgets_aa_pairs(lab, tmp_path):
+    budget = dataclasses.replace(BUDGETS['smoke'], aa_samples=4,
+                                 aa_pairs=('pretrained', ), baselines=())
+    run_pair(PAIRS['pretrained'], budget, str(tmp_path), run=lab,
+             time_steps=None)
+    run_pair(PAIRS['cnn'], budget, str(tmp_path), run=lab, time_steps=None)
+    assert kinds_tested(lab, 'teacher (resnet4b)')[:2] == [
+        'test_curve', 'test_autoattack']
+    aa = [c for c in lab.commands if c[1] == 'tools/test.py'
+          and osp.basename(c[c.index('--work-dir') + 1]) == 'test_autoattack']
+    assert len(aa) == 4  # teacher, before, KD, KDIGA of the pre-trained pair
+    assert all(osp.relpath(c[c.index('--work-dir') + 1],
+                           tmp_path).startswith('pretrained') for c in aa)
+    assert all(c[c.index('--num-samples') + 1] == '4' for c in aa)
+
+
 def test_vit_pair_uses_its_own_iterations(lab, tmp_path):
     budget = dataclasses.replace(BUDGETS['smoke'], iters=5, vit_iters=3)
     run_pair(PAIRS['vit'], budget, str(tmp_path), run=lab, time_steps=None)
