@@ -60,10 +60,12 @@ WHO = 'AdversarialTraining'
 Attack = Union[PGDAttack, FGSMAttack]
 
 
-def build_training_attack(method: str, cfg: Optional[dict]) -> Attack:
+def build_training_attack(method: str,
+                          cfg: Optional[dict],
+                          who: str = WHO) -> Attack:
     """The attack of ``method`` from ``model.attack`` (``None``: the
     method's default, :data:`DEFAULT_ATTACKS`), checked for what the method
-    needs.
+    needs; ``who``, the algorithm's name, for messages.
 
     Raises:
         ValueError/TypeError/KeyError: an unknown ``method``, an attack the
@@ -71,7 +73,7 @@ def build_training_attack(method: str, cfg: Optional[dict]) -> Attack:
             message names the key and the fix).
     """
     if method not in METHODS:
-        raise ValueError(f'{WHO}: model.method must be one of {METHODS}, '
+        raise ValueError(f'{who}: model.method must be one of {METHODS}, '
                          f'got {method!r}')
     if cfg is None:
         cfg = DEFAULT_ATTACKS[method]
@@ -80,7 +82,7 @@ def build_training_attack(method: str, cfg: Optional[dict]) -> Attack:
     if method == 'fgsm_rs':
         if not isinstance(attack, FGSMAttack) or not attack.random_start:
             raise ValueError(
-                f"{WHO}: method='fgsm_rs' needs model.attack=dict("
+                f"{who}: method='fgsm_rs' needs model.attack=dict("
                 "type='FGSMAttack', eps=..., random_start=True) (got "
                 f'{kind}, random_start={getattr(attack, "random_start", None)}'
                 '); FGSM from x itself overfits catastrophically (Wong et '
@@ -90,31 +92,31 @@ def build_training_attack(method: str, cfg: Optional[dict]) -> Attack:
         hint = (" (FGSM training: method='fgsm_rs')"
                 if isinstance(attack, FGSMAttack) else '')
         raise ValueError(
-            f"{WHO}: method={method!r} needs model.attack=dict(type="
+            f"{who}: method={method!r} needs model.attack=dict(type="
             f"'PGDAttack', ...), got {kind}{hint}")
     if attack.restarts != 1:
         raise ValueError(
-            f'{WHO}: model.attack.restarts={attack.restarts}; training '
+            f'{who}: model.attack.restarts={attack.restarts}; training '
             'attacks run once per step, set restarts=1')
     if method == 'trades':
         if attack.loss != 'ce':
             raise ValueError(
-                f"{WHO}: method='trades' ascends KL(f(x) || f(x')), not the "
+                f"{who}: method='trades' ascends KL(f(x) || f(x')), not the "
                 f"attack's loss; remove model.attack.loss={attack.loss!r}")
         if not attack.random_start:
             raise ValueError(
-                f"{WHO}: method='trades' with model.attack.random_start="
+                f"{who}: method='trades' with model.attack.random_start="
                 "False would start at x' = x, where KL(f(x) || f(x')) has "
                 'a zero gradient and the attack never moves; remove the '
                 'key (TRADES starts at x + 0.001·N(0, I))')
     return attack
 
 
-def check_attack_bn(value: str) -> str:
+def check_attack_bn(value: str, who: str = WHO) -> str:
     """``model.attack_bn`` (ValueError naming the choices otherwise)."""
     if value not in ATTACK_BN:
         raise ValueError(
-            f'{WHO}: model.attack_bn must be one of {ATTACK_BN}, got '
+            f'{who}: model.attack_bn must be one of {ATTACK_BN}, got '
             f"{value!r}: 'eval' (running statistics used, not updated), "
             "'train' (batch statistics, running statistics restored after "
             "the attack), 'train_update' (batch statistics, running "
@@ -122,20 +124,22 @@ def check_attack_bn(value: str) -> str:
     return value
 
 
-def check_beta(method: str, beta: Optional[float]) -> Optional[float]:
+def check_beta(method: str,
+               beta: Optional[float],
+               who: str = WHO) -> Optional[float]:
     """TRADES' β: a finite number ``>= 0`` (default 6); refused for the
     other methods, which have no such term."""
     if method != 'trades':
         if beta is not None:
             raise ValueError(
-                f"{WHO}: model.beta weighs TRADES' KL term; method="
+                f"{who}: model.beta weighs TRADES' KL term; method="
                 f'{method!r} has none, remove model.beta')
         return None
     if beta is None:
         return 6.0
     if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not (
             0 <= float(beta) < float('inf')):
-        raise ValueError(f'{WHO}: model.beta must be a finite number >= 0, '
+        raise ValueError(f'{who}: model.beta must be a finite number >= 0, '
                          f'got {beta!r}')
     return float(beta)
 

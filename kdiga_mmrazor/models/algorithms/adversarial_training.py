@@ -58,17 +58,19 @@ def _scoped(cfg: Optional[dict], scope: Optional[str]) -> Optional[dict]:
     return cfg
 
 
-def _normalization(architecture: nn.Module, stated: bool,
+def _normalization(architecture: nn.Module,
+                   stated: bool,
                    shared: Optional[PixelNormalize],
-                   algorithm_to_rgb: bool) -> PixelNormalize:
+                   algorithm_to_rgb: bool,
+                   who: str = WHO) -> PixelNormalize:
     """The classifier's own normalisation (its ``data_preprocessor``), else
     the config's top-level one (logged), else an error naming the key."""
     if stated:
         return member_normalization('student', architecture, True, None,
-                                    algorithm_to_rgb)
+                                    algorithm_to_rgb, who)
     if shared is None:
         raise ValueError(
-            f'{WHO}: model.architecture states no data_preprocessor and '
+            f'{who}: model.architecture states no data_preprocessor and '
             'the config has no top-level one, so its normalisation cannot '
             'be known. Set model.architecture.data_preprocessor=dict('
             "type='ClsDataPreprocessor', mean=[...], std=[...]) (a stock "
@@ -77,7 +79,7 @@ def _normalization(architecture: nn.Module, stated: bool,
             'for a model that takes [0, 255] pixels as they are')
     norm = PixelNormalize(shared.mean * PIXEL_SCALE, shared.std * PIXEL_SCALE)
     print_log(
-        f'{WHO}: model.architecture states no data_preprocessor; it '
+        f'{who}: model.architecture states no data_preprocessor; it '
         f"normalises with model.data_preprocessor's {norm.extra_repr()} "
         "(the config's top-level data_preprocessor)",
         logger='current',
@@ -177,9 +179,10 @@ class AdversarialTraining(BaseAlgorithm):
                  attack_bn: str = 'eval',
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
-        built_attack = build_training_attack(method, attack)
-        checked_beta = check_beta(method, beta)
-        check_attack_bn(attack_bn)
+        who = type(self).__name__
+        built_attack = build_training_attack(method, attack, who)
+        checked_beta = check_beta(method, beta, who)
+        check_attack_bn(attack_bn, who)
         stated = states_preprocessor(architecture)
         shared = None
         if not isinstance(data_preprocessor, nn.Module):
@@ -193,7 +196,7 @@ class AdversarialTraining(BaseAlgorithm):
         if not (hasattr(head, '_get_loss')
                 or hasattr(self.architecture, '_get_loss')):
             raise TypeError(
-                f'{WHO}: model.architecture '
+                f'{who}: model.architecture '
                 f'({type(self.architecture).__name__}) has no '
                 'head._get_loss (nor _get_loss) to compute its task loss '
                 'from logits; use an MMPretrain ImageClassifier, '
@@ -203,7 +206,8 @@ class AdversarialTraining(BaseAlgorithm):
         self.beta = checked_beta
         self.attack_bn = attack_bn
         self._normalize = _normalization(self.architecture, stated, shared,
-                                         to_rgb_of(self.data_preprocessor))
+                                         to_rgb_of(self.data_preprocessor),
+                                         who)
         self._pixels_checked = False
 
     # -- pixel-space view --------------------------------------------------
@@ -215,8 +219,9 @@ class AdversarialTraining(BaseAlgorithm):
         if member == 'student':
             return PixelSpaceClassifier(self.architecture, self._normalize)
         raise ValueError(
-            f"{WHO} has only the trained classifier ('student'), got "
-            f'member={member!r}; set evaluate_teacher=False')
+            f"{type(self).__name__} has only the trained classifier "
+            f"('student'), got member={member!r}; set "
+            'evaluate_teacher=False')
 
     def _forward(self, batch_inputs: torch.Tensor,
                  data_samples: Optional[List[BaseDataElement]] = None):
@@ -232,9 +237,10 @@ class AdversarialTraining(BaseAlgorithm):
         low, high = x.min().item(), x.max().item()
         if low < -PIXEL_RANGE_TOLERANCE or high > 1 + PIXEL_RANGE_TOLERANCE:
             raise ValueError(
-                f'{WHO}: inputs span [{low:.3g}, {high:.3g}], not [0, 1] '
-                'pixels; model.data_preprocessor must be mean=[0, 0, 0], '
-                'std=[255, 255, 255] with no other normalisation before it')
+                f'{type(self).__name__}: inputs span [{low:.3g}, '
+                f'{high:.3g}], not [0, 1] pixels; model.data_preprocessor '
+                'must be mean=[0, 0, 0], std=[255, 255, 255] with no other '
+                'normalisation before it')
 
     def adversarial_examples(self, x: torch.Tensor,
                              target: torch.Tensor) -> torch.Tensor:
@@ -261,12 +267,14 @@ class AdversarialTraining(BaseAlgorithm):
         if self.method != 'trades':
             z_adv = classifier(x_adv)
             return add_prefix(
-                classifier_task_loss(self.architecture, z_adv, data_samples),
-                'adv')
+                classifier_task_loss(
+                    self.architecture, z_adv, data_samples,
+                    who=type(self).__name__), 'adv')
         z = classifier(batch_inputs)
         z_adv = classifier(x_adv)
         losses = add_prefix(
-            classifier_task_loss(self.architecture, z, data_samples),
+            classifier_task_loss(
+                self.architecture, z, data_samples, who=type(self).__name__),
             'natural')
         losses['robust.loss_kl'] = self.beta * trades_kl(z, z_adv)
         return losses

@@ -144,22 +144,23 @@ class KDIGADistill(SingleTeacherDistill):
                  calculate_student_loss: bool = True,
                  alpha: Optional[float] = None,
                  **kwargs) -> None:
+        who = type(self).__name__
         if kwargs.pop('teacher_trainable', False):
-            raise ValueError('KDIGADistill: model.teacher_trainable=True is '
+            raise ValueError(f'{who}: model.teacher_trainable=True is '
                              'not supported: the teacher is frozen')
         if not kwargs.pop('teacher_norm_eval', True):
             raise ValueError(
-                'KDIGADistill: model.teacher_norm_eval=False is not '
+                f'{who}: model.teacher_norm_eval=False is not '
                 'supported: the whole teacher is always in eval mode (its '
                 'BatchNorm statistics never move); remove the key')
         self.alpha = alpha
         if alpha is not None and isinstance(distiller, dict):
-            distiller = apply_alpha(distiller, alpha)
+            distiller = apply_alpha(distiller, alpha, who)
         stated = dict(
             student=states_preprocessor(kwargs.get('architecture', {})),
             teacher=states_preprocessor(teacher))
         teacher, teacher_sources = take_teacher_sources(
-            teacher, teacher_ckpt, 'KDIGADistill')
+            teacher, teacher_ckpt, who)
         shared = None
         if not isinstance(kwargs.get('data_preprocessor'), nn.Module):
             kwargs['data_preprocessor'], shared = split_data_preprocessor(
@@ -174,18 +175,17 @@ class KDIGADistill(SingleTeacherDistill):
             **kwargs)
         if not hasattr(self.distiller, 'needs_input_gradients'):
             raise TypeError(
-                'KDIGADistill: model.distiller.type must be KDIGADistiller '
+                f'{who}: model.distiller.type must be KDIGADistiller '
                 f'(got {type(self.distiller).__name__})')
-        check_loss_weights(self.distiller, self.architecture,
-                           'KDIGADistill')
+        check_loss_weights(self.distiller, self.architecture, who)
         digest, self.teacher_sha256 = load_teacher(
-            self.teacher, teacher_sources, 'KDIGADistill')
-        watch_teacher(self, digest, 'KDIGADistill')
+            self.teacher, teacher_sources, who)
+        watch_teacher(self, digest, who)
         if student_ckpt:
             load_state_dict_checked(
                 self.architecture,
                 student_ckpt,
-                who='KDIGADistill: model.student_ckpt',
+                who=f'{who}: model.student_ckpt',
                 prefixes=('', 'backbone.'),
                 hint='check model.architecture (type, backbone, '
                 'num_classes)')
@@ -196,7 +196,7 @@ class KDIGADistill(SingleTeacherDistill):
         algorithm_to_rgb = to_rgb_of(self.data_preprocessor)
         self._normalizers = {
             member: member_normalization(member, module, stated[member],
-                                         shared, algorithm_to_rgb)
+                                         shared, algorithm_to_rgb, who)
             for member, module in (('student', self.architecture),
                                    ('teacher', self.teacher))
         }
@@ -231,9 +231,9 @@ class KDIGADistill(SingleTeacherDistill):
         low, high = x.min().item(), x.max().item()
         if low < -PIXEL_RANGE_TOLERANCE or high > 1 + PIXEL_RANGE_TOLERANCE:
             raise ValueError(
-                f'KDIGADistill: inputs span [{low:.3g}, {high:.3g}], not '
-                '[0, 1] pixels; model.data_preprocessor must be '
-                'mean=[0, 0, 0], std=[255, 255, 255] with no other '
+                f'{type(self).__name__}: inputs span [{low:.3g}, '
+                f'{high:.3g}], not [0, 1] pixels; model.data_preprocessor '
+                'must be mean=[0, 0, 0], std=[255, 255, 255] with no other '
                 'normalisation before it')
 
     def _teacher_step(self, x: torch.Tensor, target: torch.Tensor,
@@ -277,9 +277,10 @@ class KDIGADistill(SingleTeacherDistill):
     def _check_classes(self, z_s: torch.Tensor, z_t: torch.Tensor) -> None:
         if z_s.shape[1:] != z_t.shape[1:]:
             raise ValueError(
-                f'KDIGADistill: the student gives {z_s.shape[1]} classes and '
-                f'the teacher {z_t.shape[1]}; set num_classes of '
-                'model.architecture and model.teacher to the same dataset')
+                f'{type(self).__name__}: the student gives {z_s.shape[1]} '
+                f'classes and the teacher {z_t.shape[1]}; set num_classes '
+                'of model.architecture and model.teacher to the same '
+                'dataset')
 
     def loss(self,
              batch_inputs: torch.Tensor,
@@ -307,7 +308,8 @@ class KDIGADistill(SingleTeacherDistill):
         self.distiller.record(False, 'logits', z_t)
         self.distiller.record(True, 'logits', z_s)
         if need_grad and not self._grads_checked:
-            check_first_input_gradients(dict(teacher=g_t, student=g_s))
+            check_first_input_gradients(dict(teacher=g_t, student=g_s),
+                                        type(self).__name__)
             self._grads_checked = True
         if need_grad:
             self.distiller.record(False, 'input_grad', g_t)
@@ -321,7 +323,8 @@ class KDIGADistill(SingleTeacherDistill):
                 add_prefix(
                     classifier_task_loss(
                         self.student, z_s, data_samples,
-                        None if self.alpha is None else 1 - self.alpha),
+                        None if self.alpha is None else 1 - self.alpha,
+                        type(self).__name__),
                     'student'))
         if not self.distillation_stopped:
             losses.update(

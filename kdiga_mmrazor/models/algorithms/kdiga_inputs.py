@@ -75,10 +75,14 @@ def states_preprocessor(member_cfg: Union[dict, nn.Module]) -> bool:
         'data_preprocessor' in member_cfg)
 
 
-def member_normalization(member: str, module: nn.Module, stated: bool,
+def member_normalization(member: str,
+                         module: nn.Module,
+                         stated: bool,
                          shared: Optional[PixelNormalize],
-                         algorithm_to_rgb: bool) -> PixelNormalize:
-    """The normalisation of ``member`` (``'student'``/``'teacher'``).
+                         algorithm_to_rgb: bool,
+                         who: str = 'KDIGADistill') -> PixelNormalize:
+    """The normalisation of ``member`` (``'student'``/``'teacher'``);
+    ``who``, the algorithm's name, for messages.
 
     Raises:
         ValueError: it states none and ``model.data_preprocessor`` carries
@@ -92,7 +96,7 @@ def member_normalization(member: str, module: nn.Module, stated: bool,
         return norm
     if shared is None:
         raise ValueError(
-            f'KDIGADistill: {key} states no data_preprocessor, so its '
+            f'{who}: {key} states no data_preprocessor, so its '
             'normalisation cannot be known. Set '
             f"{key}.data_preprocessor=dict(type='ClsDataPreprocessor', "
             'mean=[...], std=[...]) (a stock MMPretrain config keeps it at '
@@ -101,7 +105,7 @@ def member_normalization(member: str, module: nn.Module, stated: bool,
             'that takes [0, 255] pixels as they are')
     norm = PixelNormalize(shared.mean * PIXEL_SCALE, shared.std * PIXEL_SCALE)
     print_log(
-        f'KDIGADistill: {key} states no data_preprocessor; it normalises '
+        f'{who}: {key} states no data_preprocessor; it normalises '
         f'with model.data_preprocessor\'s {norm.extra_repr()} (the config\'s '
         'top-level data_preprocessor)',
         logger='current',
@@ -109,7 +113,8 @@ def member_normalization(member: str, module: nn.Module, stated: bool,
     return norm
 
 
-def check_first_input_gradients(grads: Dict[str, torch.Tensor]) -> None:
+def check_first_input_gradients(grads: Dict[str, torch.Tensor],
+                                who: str = 'KDIGADistill') -> None:
     """Input gradients of the first step must be usable.
 
     A teacher whose :math:`g_t` is all zero gives the alignment nothing to
@@ -120,6 +125,8 @@ def check_first_input_gradients(grads: Dict[str, torch.Tensor]) -> None:
 
     Args:
         grads (dict): ``'teacher'`` and ``'student'`` input gradients.
+        who (str): The algorithm's name, for messages. Defaults to
+            ``'KDIGADistill'``.
 
     Raises:
         RuntimeError: ``g_t`` all zero, or either not finite.
@@ -127,17 +134,17 @@ def check_first_input_gradients(grads: Dict[str, torch.Tensor]) -> None:
     for member, g in grads.items():
         if not torch.isfinite(g).all():
             raise RuntimeError(
-                f"KDIGADistill: the {member}'s input gradient of the first "
+                f"{who}: the {member}'s input gradient of the first "
                 'step is not finite (NaN or inf): check the weights of '
                 f'{KEYS[member]} and the loss weights')
     if not grads['teacher'].any():
         raise RuntimeError(
-            "KDIGADistill: the teacher's input gradient of the first step "
+            f"{who}: the teacher's input gradient of the first step "
             'is exactly 0 for every image, so the alignment has nothing to '
             f'align to. Likely causes: {ZERO_GRAD_CAUSES}')
     if not grads['student'].any():
         print_log(
-            "KDIGADistill: the student's input gradient of the first step "
+            f"{who}: the student's input gradient of the first step "
             'is exactly 0 for every image; the alignment term still trains '
             f'it, but check for {ZERO_GRAD_CAUSES}',
             logger='current',

@@ -47,7 +47,8 @@ def summed_cross_entropy(logits: torch.Tensor,
 def classifier_task_loss(model: BaseModel,
                          logits: torch.Tensor,
                          data_samples: List,
-                         weight: Optional[float] = None
+                         weight: Optional[float] = None,
+                         who: str = 'KDIGADistill'
                          ) -> Dict[str, torch.Tensor]:
     """The classifier's own loss on already computed logits (its head's
     ``_get_loss`` for ``ImageClassifier``, its own for timm/HF wrappers).
@@ -56,19 +57,21 @@ def classifier_task_loss(model: BaseModel,
         weight (float, optional): Scale the loss to this weight, whatever
             the head's own ``loss_weight`` (which is divided out). Defaults
             to None (the head's weight).
+        who (str): The algorithm's name, for messages. Defaults to
+            ``'KDIGADistill'``.
     """
     head = getattr(model, 'head', None)
     owner = head if hasattr(head, '_get_loss') else model
     if not hasattr(owner, '_get_loss'):
         raise TypeError(
-            f'KDIGADistill: cannot compute the task loss of '
+            f'{who}: cannot compute the task loss of '
             f'{type(model).__name__} from logits (no head._get_loss or '
             '_get_loss); set model.calculate_student_loss=False and add a '
             'CE distill loss instead')
     losses = owner._get_loss(logits, data_samples)
     if weight is None:
         return losses
-    return rescale_task_loss(losses, model, weight)
+    return rescale_task_loss(losses, model, weight, who)
 
 
 def rescale_task_loss(losses: Dict[str, torch.Tensor], model: nn.Module,

@@ -63,26 +63,28 @@ IAD_WARMUP_ITERS = 60 * 391  # IAD's --begin 60 epochs, 391 iterations each
 
 
 def _number(key: str, value, low: float, high: float = float('inf'),
-            open_low: bool = False) -> float:
-    value = check_real(WHO, key, value)
+            open_low: bool = False, who: str = WHO) -> float:
+    value = check_real(who, key, value)
     if value < low or (open_low and value == low) or value > high:
         bound = f'in ({low:g}, {high:g}]' if open_low else \
             f'in [{low:g}, {high:g}]'
-        raise ValueError(f'{WHO}: {key} must be {bound}, got {value:g}')
+        raise ValueError(f'{who}: {key} must be {bound}, got {value:g}')
     return value
 
 
-def _choice(key: str, value, choices: Tuple[str, ...]) -> str:
+def _choice(key: str, value, choices: Tuple[str, ...],
+            who: str = WHO) -> str:
     if value not in choices:
-        raise ValueError(f'{WHO}: {key} must be one of {choices}, got '
+        raise ValueError(f'{who}: {key} must be one of {choices}, got '
                          f'{value!r}')
     return value
 
 
-def build_distill_attack(method: str, cfg: Optional[dict]) -> PGDAttack:
+def build_distill_attack(method: str, cfg: Optional[dict],
+                         who: str = WHO) -> PGDAttack:
     """The student's inner maximisation, from ``model.attack`` (``None``:
     ε = 8/255, step 2/255, 10 steps, L∞), checked for what ``method``
-    needs.
+    needs; ``who``, the algorithm's name, for messages.
 
     Raises:
         ValueError/TypeError/KeyError: not a one-restart ``PGDAttack``, a
@@ -93,19 +95,19 @@ def build_distill_attack(method: str, cfg: Optional[dict]) -> PGDAttack:
                           'model.attack')
     if not isinstance(attack, PGDAttack):
         raise ValueError(
-            f"{WHO}: model.attack must be dict(type='PGDAttack', eps=..., "
+            f"{who}: model.attack must be dict(type='PGDAttack', eps=..., "
             f'alpha=..., steps=...), got {type(attack).__name__}')
     if attack.restarts != 1:
-        raise ValueError(f'{WHO}: model.attack.restarts={attack.restarts}; '
+        raise ValueError(f'{who}: model.attack.restarts={attack.restarts}; '
                          'the inner maximisation runs once per step, set '
                          'restarts=1')
     if method in ('rslad', 'adaad') and attack.loss != 'ce':
         raise ValueError(
-            f'{WHO}: method={method!r} ascends a KL divergence, not the '
+            f'{who}: method={method!r} ascends a KL divergence, not the '
             f"attack's loss; remove model.attack.loss={attack.loss!r}")
     if 'alpha' in attack.radii and attack.alpha > attack.eps:
         raise ValueError(
-            f'{WHO}: model.attack.alpha={attack.alpha:.5g} (the step size) '
+            f'{who}: model.attack.alpha={attack.alpha:.5g} (the step size) '
             f'exceeds model.attack.eps={attack.eps:.5g} (the radius): are '
             'they swapped? PGDAttack takes eps first, e.g. eps=8 / 255, '
             'alpha=2 / 255')
@@ -222,29 +224,30 @@ class RobustDistill(KDIGADistill):
                  igdm_weight: float = 0.0,
                  igdm_ramp_iters: Optional[int] = None,
                  **kwargs) -> None:
-        method = _choice('model.method', method, METHODS)
+        who = type(self).__name__
+        method = _choice('model.method', method, METHODS, who)
         if 'calculate_student_loss' in kwargs:
             raise ValueError(
-                f'{WHO}: remove model.calculate_student_loss; the method '
+                f'{who}: remove model.calculate_student_loss; the method '
                 'decides (ARD and IAD weigh CE(S(x), y) by 1 - alpha, '
                 'RSLAD and AdaAD have no CE term)')
         defaults = METHOD_DEFAULTS[method]
         settings = dict(
             alpha=_number('model.alpha',
                           defaults['alpha'] if alpha is None else alpha, 0,
-                          1),
+                          1, who=who),
             tau=_number('model.tau', defaults['tau'] if tau is None else tau,
-                        0, open_low=True),
+                        0, open_low=True, who=who),
             kl_reduction=_choice('model.kl_reduction', kl_reduction,
-                                 KL_REDUCTIONS),
-            attack=build_distill_attack(method, attack),
-            attack_bn=_choice('model.attack_bn', attack_bn, ATTACK_BN),
-            iad_beta=_number('model.iad_beta', iad_beta, 0),
-            iad_warmup_iters=check_int(WHO, 'model.iad_warmup_iters',
+                                 KL_REDUCTIONS, who),
+            attack=build_distill_attack(method, attack, who),
+            attack_bn=_choice('model.attack_bn', attack_bn, ATTACK_BN, who),
+            iad_beta=_number('model.iad_beta', iad_beta, 0, who=who),
+            iad_warmup_iters=check_int(who, 'model.iad_warmup_iters',
                                        iad_warmup_iters, minimum=0),
-            igdm_weight=_number('model.igdm_weight', igdm_weight, 0),
+            igdm_weight=_number('model.igdm_weight', igdm_weight, 0, who=who),
             igdm_ramp_iters=None if igdm_ramp_iters is None else check_int(
-                WHO, 'model.igdm_ramp_iters', igdm_ramp_iters, minimum=0))
+                who, 'model.igdm_ramp_iters', igdm_ramp_iters, minimum=0))
         super().__init__(
             distiller=distiller,
             teacher=teacher,
@@ -370,7 +373,8 @@ class RobustDistill(KDIGADistill):
         self.distiller.record(True, 'logits', z_s)
         if need_grad:
             if not self._grads_checked:
-                check_first_input_gradients(dict(teacher=g_t, student=g_s))
+                check_first_input_gradients(dict(teacher=g_t, student=g_s),
+                                            type(self).__name__)
                 self._grads_checked = True
             self.distiller.record(False, 'input_grad', g_t)
             self.distiller.record(True, 'input_grad', g_s)
@@ -381,7 +385,8 @@ class RobustDistill(KDIGADistill):
             losses.update(
                 add_prefix(
                     classifier_task_loss(self.student, z_s, data_samples,
-                                         1 - self.alpha), 'student'))
+                                         1 - self.alpha,
+                                         type(self).__name__), 'student'))
         losses.update(
             add_prefix(
                 self.method_losses(x, x_adv, target, z_t, z_s, z_adv),

@@ -2,6 +2,7 @@
 hand, the student's BatchNorm while it attacks, IGDM, KDIGA + ARD, build
 errors."""
 import copy
+import logging
 import os.path as osp
 
 import pytest
@@ -363,3 +364,20 @@ def test_default_attack_is_the_papers_cifar10_one():
 def test_build_errors_name_the_key(kwargs, match):
     with pytest.raises((ValueError, TypeError, KeyError), match=match):
         build(**kwargs)
+
+
+def test_shared_messages_name_robust_distill_not_its_base(mmengine_log):
+    """What KDIGADistill's code raises or logs for a RobustDistill names
+    RobustDistill: the build's teacher warning, batch one's class check."""
+    warnings = mmengine_log.view(logging.WARNING,
+                                 'no checkpoint loads the teacher')
+    model = build(teacher=toy_classifier(num_classes=5))
+    assert len(warnings) == 1
+    assert warnings[0].startswith('RobustDistill:')
+    with pytest.raises(ValueError) as error:
+        model.loss(*batch())
+    message = str(error.value)
+    assert message.startswith('RobustDistill: the student gives 3 classes '
+                              'and the teacher 5')
+    assert 'KDIGADistill' not in message
+    assert 'KDIGADistill' not in warnings[0]
