@@ -39,7 +39,10 @@ class ReproductionBudget:
         gammas: γ values of the sweep on the pre-trained student (the
             configs' γ = 0.1 is the KDIGA row itself).
         baselines: Robust-distillation baselines trained beside KD and
-            KDIGA on the pre-trained student.
+            KDIGA on the pre-trained student (none on ``cpu``: each attacks
+            the student at every step, about half an hour per epoch on 2
+            CPU cores; ``tools/benchmarks/compare_methods.py`` compares
+            them alone).
         timing_repeats: Interleaved repeats of the step timing.
         max_clean_drop: The γ calibration's allowed clean-accuracy drop
             against plain KD, in points.
@@ -87,7 +90,7 @@ BUDGETS = {
         batch_size=None, curve_samples=500, aa_samples=50,
         aa_pairs=('pretrained', ), diagnostics_samples=200,
         smoothing_samples=100, smoothing_n0=100, smoothing_n=1000,
-        gammas=(0.3, 1.0, 3.0), baselines=('ARD', ), timing_repeats=2),
+        gammas=(0.3, 1.0, 3.0), baselines=(), timing_repeats=2),
     'paper': ReproductionBudget(
         name='paper', iters=None, vit_iters=None, calibration_iters=391,
         batch_size=None, curve_samples=10000, aa_samples=1000,

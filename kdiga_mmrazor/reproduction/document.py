@@ -139,6 +139,18 @@ def write_document(results: Dict, doc_path: str,
         f' n = {budget["smoothing_n"]}. Accuracies in percent; a sample is '
         'robust only if also clean-correct. The teacher is the vendored '
         'resnet4b, adversarially trained at L∞ 2/255.', '']
+    aa_pairs = budget.get('aa_pairs', list(PAIRS))
+    if budget['aa_samples'] and list(aa_pairs) != list(PAIRS):
+        lines[-2] += (' AutoAttack tests the models of the '
+                      + ', '.join(f'`{p}`' for p in aa_pairs)
+                      + ' pair only.')
+    if not budget.get('baselines'):
+        lines += ['The robust-distillation baselines (ARD, RSLAD, IAD, '
+                  'AdaAD, IGDM, KDIGA + ARD) are not in this budget: each '
+                  'attacks the student at every step, several times the '
+                  'cost of a KDIGA step. `--budget paper` trains them; '
+                  '`tools/benchmarks/compare_methods.py` compares them on '
+                  'their own.', '']
     teacher = {}
     for key, pair in PAIRS.items():
         section = results.get(key)

@@ -6,8 +6,9 @@ Budgets (:mod:`kdiga_mmrazor.reproduction.budgets`): ``smoke`` (a few
 iterations and images: checks the pipeline in minutes), ``cpu`` (one epoch
 of the pre-trained and from-scratch ResNet-20 students, 100 iterations of
 the ViT, PGD-20 on 500 images, AutoAttack on 50 for the pre-trained pair,
-smoothing on 100 images with n = 1,000, γ ∈ {0.3, 1, 3} and the ARD
-baseline; the document states the minutes it took), ``paper`` (every
+smoothing on 100 images with n = 1,000, γ ∈ {0.3, 1, 3}, no
+robust-distillation baselines; the document states the minutes it took),
+``paper`` (every
 config's own schedule, the whole test set, AutoAttack on 1,000, smoothing
 with n = 100,000: GPUs). Every run is a work dir under ``--out-dir``; a
 rerun resumes the finished ones.
