@@ -3,19 +3,23 @@
 :mod:`.gamma_sweep` trains and robust-tests the config at γ = 0 (plain KD,
 the reference) and at every γ of a grid; this fits the trade-off and
 chooses γ. With the grid :math:`γ_1 < … < γ_n`, :math:`u_i = \\log γ_i`
-and measured clean accuracies :math:`c_i`, clean accuracy is modelled as a
+and measured clean accuracies :math:`c_i` (:math:`c_0`: plain KD's),
+clean accuracy is modelled as a
 non-increasing function of :math:`\\log γ`: the least-squares isotonic
 fit (pool adjacent violators)
 
 .. math::
 
-    \\hat c = \\arg\\min_{\\hat c_1 \\ge … \\ge \\hat c_n}
-        \\sum_i (c_i - \\hat c_i)^2,
+    \\hat c = \\arg\\min_{\\hat c_0 \\ge \\hat c_1 \\ge … \\ge \\hat c_n}
+        \\sum_{i=0}^n (c_i - \\hat c_i)^2,
 
 linearly interpolated in :math:`u`, is :math:`f(γ)` on
-:math:`[γ_1, γ_n]`. γ = 0 is not part of the fit: its clean accuracy
-:math:`c_{KD}` sets the target :math:`τ = c_{KD} - P` (:math:`P`,
-``max_clean_drop``, in accuracy points). As :math:`f` does not increase,
+:math:`[γ_1, γ_n]`. Plain KD (γ = 0, :math:`u_0 = -∞`) is the fit's
+first point, so its fitted :math:`\\hat c_0` is pooled with the small γ
+whenever its one run measured less than theirs (a noisy reference cannot
+move the target alone); it sets the target :math:`τ = \\hat c_0 - P`
+(:math:`P`, ``max_clean_drop``, in accuracy points). As :math:`f` does
+not increase,
 :math:`\\{γ \\in [γ_1, γ_n] : f(γ) \\ge τ\\} = [γ_1, γ^*]` with
 
 .. math::
@@ -123,6 +127,7 @@ class Calibration:
     crossing: Optional[float] = None
     expected_clean: Optional[float] = None
     expected_robust: Optional[float] = None
+    fitted_kd: Optional[float] = None  # plain KD's fitted clean accuracy
 
     @property
     def cfg_options(self) -> Optional[str]:
@@ -169,17 +174,19 @@ def select_gamma(gammas: Sequence[float], clean: Sequence[float],
         raise ValueError(f'select_gamma: γ must be > 0 and increasing, '
                          f'got {list(gammas)}')
     check_drop(max_clean_drop)
-    fit = pav_non_increasing(clean)
-    target = clean_kd - max_clean_drop
-    rows = [dict(gamma=0.0, clean=clean_kd, robust=robust_kd, fitted=None,
-                 within=None)]
+    fitted = pav_non_increasing([clean_kd] + list(clean))
+    fitted_kd, fit = fitted[0], fitted[1:]
+    target = fitted_kd - max_clean_drop
+    rows = [dict(gamma=0.0, clean=clean_kd, robust=robust_kd,
+                 fitted=fitted_kd, within=None)]
     rows += [dict(gamma=float(g), clean=float(c), robust=float(r),
                   fitted=f, within=f >= target)
              for g, c, r, f in zip(gammas, clean, robust, fit)]
     base = dict(rows=rows, attack=attack, clean_kd=float(clean_kd),
-                max_clean_drop=float(max_clean_drop), target=target)
-    need = (f'fitted clean accuracy ≥ {target:.2f} (plain KD '
-            f'{clean_kd:.2f} − {max_clean_drop:g})')
+                max_clean_drop=float(max_clean_drop), target=target,
+                fitted_kd=fitted_kd)
+    need = (f'fitted clean accuracy ≥ {target:.2f} (plain KD fitted '
+            f'{fitted_kd:.2f} − {max_clean_drop:g})')
     if fit[0] < target:
         return Calibration(
             status='none_within', **base, message=(

@@ -12,8 +12,9 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from ..evaluation.tables import markdown_table
+from .budgets import ReproductionBudget
 from .figures import plot_diagnostics, plot_eps_curves, plot_gamma_tradeoff
-from .plan import AA_CURVE, PAIRS, PGD_CURVE
+from .plan import AA_CURVE, PAIRS, PGD_CURVE, calibration_command
 
 DIAGNOSTIC_COLUMNS = ('pgd20_linf_2/acc', 'grad_misalign_l1', 'grad_cos_sim',
                       'local_linearity', 'first_order_bound',
@@ -55,6 +56,42 @@ def smoothing_column(key: str) -> str:
     if metric.startswith('certified_acc_r'):
         return f'smoothing r={metric[len("certified_acc_r"):]}'
     return 'smoothing ' + {'smoothed_acc': 'acc'}.get(metric, metric)
+
+
+def calibration_summary(calibration: Dict, budget: Dict) -> str:
+    """The γ calibration's outcome: the γ it chose with the command that
+    chooses it, the full-length run's clean and PGD-20 @2/255 accuracy
+    and whether it stays within the promised drop; then its table."""
+    short = calibration['short_iters']
+    drop_limit = calibration['max_clean_drop']
+    command = calibration_command(ReproductionBudget(**budget))
+    head = (f'**γ chosen for the user.** `{command}` ({short}-iteration '
+            'runs, the one-cycle schedule rescaled to them)')
+    if calibration.get('chosen_gamma') is None:
+        return f'{head}: {calibration["message"]}'
+    row = calibration['full_run']
+    drop = calibration['drop']
+    kd_clean = calibration.get('kd_clean', row['clean_acc'] + drop)
+    within = drop <= drop_limit
+    return (f'{head} chose **γ = {calibration["chosen_gamma"]:g}**; its '
+            f'full-length run reaches {row["clean_acc"]:.1f}% clean '
+            f'({abs(drop):.1f} points {"below" if drop >= 0 else "above"} '
+            f'plain KD’s {kd_clean:.1f}%: '
+            f'{"within" if within else "NOT within"} the promised '
+            f'{drop_limit:g}) and {row["pgd20_linf_2/acc"]:.1f}% PGD-20 '
+            f'@2/255.\n\n' + calibration['table'])
+
+
+def minutes_note(results: Dict) -> str:
+    """How long the invocation ran, by section (a section whose runs had
+    finished before only resumes them, in seconds)."""
+    parts = ', '.join(f'{name} {minutes:.0f}' for name, minutes in
+                      results.get('minutes', {}).items())
+    note = f'{results["wall_minutes"]:.0f} minutes'
+    if parts:
+        note += (f' (by section: {parts}; a section whose runs had finished '
+                 'before only resumes them)')
+    return note
 
 
 def pair_rows(section: Dict) -> List[Dict]:
@@ -126,7 +163,7 @@ def write_document(results: Dict, doc_path: str,
         '# Results', '',
         f'Everything below was produced by `{results["command"]}` at commit '
         f'`{results["commit"]}` ({results["date"]}; {results["machine"]}; '
-        f'{results["wall_minutes"]:.0f} minutes). Rerun the command to '
+        f'{minutes_note(results)}). Rerun the command to '
         'reproduce it; every run is an ordinary work dir under its '
         '`--out-dir`, and a rerun resumes finished ones.', '',
         f'Budget `{budget["name"]}`: ResNet-20 students train for '
@@ -211,7 +248,7 @@ def _gamma_section(results, teacher, figure_dir, doc_dir, note) -> List[str]:
     chosen = None
     if calibration:
         chosen = calibration.get('chosen_gamma')
-        lines += [calibration['summary'], '']
+        lines += [calibration_summary(calibration, results['budget']), '']
     path = osp.join(figure_dir, 'gamma_tradeoff.png')
     kd = next((r for r in rows if r['gamma'] == 0), None)
     floor = None

@@ -7,7 +7,8 @@
   and the γ chosen for a clean-accuracy drop;
 * :func:`plot_diagnostics`: the paper's diagnostics (gradient
   misalignment, local linearity, the first-order bound) against PGD-20
-  accuracy, one point per student.
+  accuracy, one point per student (a log axis for values spanning more
+  than a decade).
 
 Each figure carries ``note`` (the command and commit that produced it) in
 its footer.
@@ -46,13 +47,17 @@ def plot_eps_curves(records: Sequence[Dict], names: Sequence[str],
     fig, axes = plt.subplots(1, max(len(data), 1),
                              figsize=(6 * max(len(data), 1), 4.2),
                              squeeze=False)
+    colours: Dict[str, str] = {}  # one colour per model, both attacks
     for ax, (norm, series) in zip(axes[0], data.items()):
         scale = 255 if norm == 'linf' else 1
         for label, points in series.items():
-            dashed = 'autoattack' in label
+            model, family = label.rsplit(' ', 1)
+            colour = colours.setdefault(model, f'C{len(colours) % 10}')
+            dashed = family.startswith('autoattack')
             ax.plot([e * scale for e, _ in points], [a for _, a in points],
-                    marker='s' if dashed else 'o',
-                    linestyle='--' if dashed else '-', label=label)
+                    marker='s' if dashed else 'o', color=colour,
+                    linestyle='--' if dashed else '-',
+                    label=f"{model}, {'AutoAttack' if dashed else family}")
         norm_title = NORM_TITLES.get(norm, norm)
         ax.set_xlabel('ε (/255)' if norm == 'linf' else f'ε ({norm_title})')
         ax.set_ylabel('accuracy (%)')
@@ -131,6 +136,9 @@ def plot_diagnostics(rows: Sequence[Dict], attack: str, path: str,
         for x, y, name in points:
             ax.annotate(name, (x, y), fontsize=6, xytext=(3, 3),
                         textcoords='offset points')
+        xs = [p[0] for p in points]
+        if xs and min(xs) > 0 and max(xs) > 10 * min(xs):
+            ax.set_xscale('log')  # values over more than a decade
         ax.set_xlabel(f'{label} (mean)')
         ax.set_ylabel(f'{attack} accuracy (%)')
         ax.grid(alpha=0.3)

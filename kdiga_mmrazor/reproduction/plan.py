@@ -43,6 +43,7 @@ SMOOTHING_EVAL = 'configs/_base_/robust_eval/cifar10_smoothing_l2_025.py'
 PGD_CURVE = ('pgd20_linf_1', 'pgd20_linf_2', 'pgd20_linf_4', 'pgd20_linf_8')
 AA_CURVE = ('autoattack_linf_2', 'autoattack_linf_8')
 CONFIG_GAMMA = 0.1  # the γ of every KDIGA config
+CALIBRATION_GAMMAS = (0.01, 0.03, 0.1, 0.3, 1.0)
 DIAGNOSTICS_EPS = 2 / 255  # the teacher's training ε
 
 
@@ -183,32 +184,50 @@ def run_gamma_sweep(budget: ReproductionBudget, out_dir: str,
     return dict(rows=result['rows'], records=result['records'])
 
 
+def calibration_options(budget: ReproductionBudget) -> List[str]:
+    """``--cfg-options`` of the calibration's short runs: the one-cycle
+    schedule rescaled to them, the budget's batch size."""
+    options = [f'param_scheduler.total_steps={budget.calibration_iters}']
+    if budget.batch_size:
+        options.append(f'train_dataloader.batch_size={budget.batch_size}')
+    return options
+
+
+def calibration_command(budget: ReproductionBudget) -> str:
+    """The ``calibrate_gamma.py`` command line that runs the same short
+    runs as :func:`run_calibration`."""
+    short = budget.calibration_iters
+    return (f'python tools/analysis/calibrate_gamma.py '
+            f'{DISTILLATION["KDIGA"]} --max-clean-drop '
+            f'{budget.max_clean_drop:g} --gammas '
+            + ' '.join(f'{g:g}' for g in CALIBRATION_GAMMAS)
+            + f' --iters {short} --num-samples {budget.curve_samples} '
+            f'--attack pgd20_linf_2 --robust-eval {CURVE_EVAL} '
+            '--cfg-options ' + ' '.join(calibration_options(budget)))
+
+
 def run_calibration(budget: ReproductionBudget, out_dir: str,
                     kd_clean: float, run: Run = run_command) -> Dict:
     """:func:`~kdiga_mmrazor.engine.gamma_calibration.calibrate` on short
     runs of the pre-trained setting (the one-cycle schedule rescaled to
     them), then the full-length run at the γ it chose, whose clean
     accuracy is checked against plain KD's full run (``kd_clean``, same
-    subset)."""
+    subset). The document words the outcome
+    (:func:`~kdiga_mmrazor.reproduction.document.calibration_summary`)."""
     from ..engine.gamma_calibration import calibrate, calibration_table
     from ..engine.gamma_sweep import Sweep
     short = budget.calibration_iters
-    options = [f'param_scheduler.total_steps={short}']
-    if budget.batch_size:
-        options.append(f'train_dataloader.batch_size={budget.batch_size}')
     sweep = Sweep(config=DISTILLATION['KDIGA'],
-                  gammas=(0.01, 0.03, 0.1, 0.3, 1.0), iters=short,
+                  gammas=CALIBRATION_GAMMAS, iters=short,
                   num_samples=budget.curve_samples, attack='pgd20_linf_2',
-                  robust_eval=CURVE_EVAL, cfg_options=tuple(options))
+                  robust_eval=CURVE_EVAL,
+                  cfg_options=tuple(calibration_options(budget)))
     result, paths = calibrate(sweep, osp.join(out_dir, 'calibration'),
                               budget.max_clean_drop, run=run, plot=False)
     out = dict(max_clean_drop=budget.max_clean_drop, short_iters=short,
                table=calibration_table(result), chosen_gamma=result.gamma,
                message=result.message, full_run_gamma=None)
     if result.gamma is None:
-        out['summary'] = (f'**γ calibration** ({short}-iteration runs, '
-                          f'`--max-clean-drop {budget.max_clean_drop:g}`): '
-                          f'{result.message}')
         return out
     method = gamma_method(result.gamma, suffix=' (calibrated)')
     full = compare([method], osp.join(out_dir, 'pretrained'),
@@ -217,17 +236,7 @@ def run_calibration(budget: ReproductionBudget, out_dir: str,
                                    CURVE_EVAL)])
     row = full['rows'][0]
     drop = kd_clean - row['clean_acc']
-    within = drop <= budget.max_clean_drop
     out.update(full_run_gamma=result.gamma, full_run=row,
-               records=full['records'], drop=drop, within=within)
-    out['summary'] = (
-        f'**γ chosen for the user.** `tools/analysis/calibrate_gamma.py '
-        f'{DISTILLATION["KDIGA"]} --max-clean-drop '
-        f'{budget.max_clean_drop:g} --iters {short}` (short runs, one-cycle '
-        f'rescaled) chose **γ = {result.gamma:g}**; its full-length run '
-        f'reaches {row["clean_acc"]:.1f}% clean ({abs(drop):.1f} points '
-        f'{"below" if drop >= 0 else "above"} plain KD’s {kd_clean:.1f}%: '
-        f'{"within" if within else "NOT within"} the promised '
-        f'{budget.max_clean_drop:g}) and {row["pgd20_linf_2/acc"]:.1f}% '
-        'PGD-20 @2/255.\n\n' + calibration_table(result))
+               records=full['records'], drop=drop, kd_clean=kd_clean,
+               within=drop <= budget.max_clean_drop)
     return out

@@ -83,7 +83,7 @@ def test_pav_matters_on_a_noisy_sweep():
     the raw 81 at γ = 1 is not within either.)"""
     result = select_gamma(GRID, [84, 85, 86, 80, 81], [10, 20, 30, 40, 50],
                           86, 3, robust_kd=6)
-    assert [r['fitted'] for r in result.rows] == [None, 85, 85, 85, 80.5,
+    assert [r['fitted'] for r in result.rows] == [86, 85, 85, 85, 80.5,
                                                   80.5]
     assert [r['within'] for r in result.rows] == [None, True, True, True,
                                                   False, False]
@@ -94,8 +94,28 @@ def test_pav_matters_on_a_noisy_sweep():
         85 - 4.5 * math.log(1.6) / math.log(3), rel=1e-12)
     assert result.expected_robust == pytest.approx(
         30 + 10 * math.log(1.6) / math.log(3), rel=1e-12)
-    assert result.rows[0] == dict(gamma=0.0, clean=86, robust=6, fitted=None,
+    assert result.rows[0] == dict(gamma=0.0, clean=86, robust=6, fitted=86,
                                   within=None)
+
+
+def test_a_low_reference_run_is_pooled_with_the_small_gammas():
+    """Plain KD's one run measured 76.6, below γ = 0.01 and 0.03 (79.8,
+    81.4): the non-increasing fit pools the three at 79.27, so the target
+    is 79.27 − 5 = 74.27, not 71.6. The fit 79.27, 79.27, 73.2 crosses it
+    between 0.03 and 0.1 at log γ* = log 0.03 + (5/6.0667)·log(10/3):
+    γ* = 0.0809 → 0.08 (the unpooled reference would allow 0.1)."""
+    grid = [0.01, 0.03, 0.1, 0.3, 1.0]
+    result = select_gamma(grid, [79.8, 81.4, 73.2, 54.2, 33.8],
+                          [12.4, 28.2, 43.4, 40.4, 26.2], 76.6, 5,
+                          robust_kd=1.0)
+    pooled = (76.6 + 79.8 + 81.4) / 3
+    assert result.fitted_kd == pytest.approx(pooled, rel=1e-12)
+    assert result.clean_kd == 76.6
+    assert result.target == pytest.approx(pooled - 5, rel=1e-12)
+    crossing = 0.03 * (0.1 / 0.03)**(5 / (pooled - 73.2))
+    assert result.crossing == pytest.approx(crossing, rel=1e-12)
+    assert result.gamma == 0.08
+    assert 'plain KD fitted 79.27 − 5' in result.message
 
 
 def test_every_gamma_within_the_drop_chooses_the_largest_tried():
@@ -193,7 +213,7 @@ def test_calibrate_writes_the_table_the_result_and_the_plot(tmp_path):
         lines = f.read().splitlines()
     assert lines[0] == ('| γ | clean | pgd20_linf_2 | fitted clean | '
                         'clean ≥ 80.00 |')
-    assert lines[2] == '| 0 (plain KD) | 85.00 | 7.00 | – | reference |'
+    assert lines[2] == '| 0 (plain KD) | 85.00 | 7.00 | 85.00 | reference |'
     # 85 − 10·log10(7), 7 + 45·0.3/0.33
     assert lines[6] == '| 0.3 | 76.55 | 47.91 | 76.55 | no |'
     assert lines[-1].startswith('| **0.1** (chosen, interpolated) | – |')

@@ -1,6 +1,7 @@
 """The document's rows and sentences from robust records."""
 from kdiga_mmrazor.reproduction.document import (
     gamma_answer,
+    minutes_note,
     model_row,
     retention,
     smoothing_column,
@@ -57,3 +58,10 @@ def test_retention_is_the_share_of_the_teachers_accuracy():
         "Share of the teacher's pgd20_linf_2 accuracy (64.0%) kept: KD 12%, "
         'KDIGA 75%.')
     assert retention(rows, {}) == ''
+
+
+def test_minutes_by_section():
+    note = minutes_note(dict(wall_minutes=86.4, minutes=dict(
+        pretrained=0.6, gamma=30.2)))
+    assert note.startswith('86 minutes (by section: pretrained 1, gamma 30;')
+    assert minutes_note(dict(wall_minutes=2.0)) == '2 minutes'

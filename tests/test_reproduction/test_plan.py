@@ -4,9 +4,11 @@ import dataclasses
 import os.path as osp
 
 from kdiga_mmrazor.reproduction.budgets import BUDGETS
+from kdiga_mmrazor.reproduction.document import calibration_summary
 from kdiga_mmrazor.reproduction.plan import (
     GAMMA_KEY,
     PAIRS,
+    calibration_command,
     gamma_method,
     run_calibration,
     run_gamma_sweep,
@@ -104,5 +106,15 @@ def test_calibration_chooses_gamma_and_checks_its_full_run(lab, tmp_path):
     assert out['chosen_gamma'] == 0.1
     assert out['within'] and abs(out['drop'] - (85 - clean_of(0.1))) < 1e-9
     assert lab.trained()[-1] == 'KDIGA γ=0.1 (calibrated)'
-    assert 'within the promised 5' in out['summary']
-    assert '**γ = 0.1**' in out['summary']
+    summary = calibration_summary(out, budget.settings())
+    assert 'within the promised 5' in summary
+    assert '**γ = 0.1**' in summary
+    assert f'{clean_of(0.1):.1f}% clean (4.8 points below plain KD’s 85.0%' \
+        in summary
+    # the summary names the tool line that runs the same short runs
+    command = calibration_command(budget)
+    assert '--gammas 0.01 0.03 0.1 0.3 1 --iters 2 --num-samples 20' in \
+        command
+    assert command.endswith('param_scheduler.total_steps=2 '
+                            'train_dataloader.batch_size=8')
+    assert f'`{command}`' in summary

@@ -39,6 +39,8 @@ def test_document_from_every_section_and_a_rerun_runs_nothing(lab, tmp_path):
             f'{clean_of(3):.1f}% clean') in text
     assert 'within the promised 5' in text
     assert '| smoothing r=0 | smoothing r=0.25 |' in text
+    assert 'baselines (ARD, RSLAD' not in text  # the budget trains ARD
+    assert '| ARD |' in text
     for figure in ('robust_acc_vs_eps_pretrained.png', 'gamma_tradeoff.png',
                    'diagnostics.png', 'robust_acc_vs_eps_vit.png'):
         assert f'](results/{figure})' in text
@@ -54,8 +56,8 @@ def test_document_from_every_section_and_a_rerun_runs_nothing(lab, tmp_path):
     assert len(lab.commands) == n
     first = text
     rewrite_document(str(out), str(doc))
-    assert re.sub(r'\d+ minutes', '', doc.read_text()) == re.sub(
-        r'\d+ minutes', '', first)
+    assert re.sub(r'\d+ minutes[^)]*\)', '', doc.read_text()) == re.sub(
+        r'\d+ minutes[^)]*\)', '', first)
 
 
 def test_sections_are_checked_before_anything_runs(lab, tmp_path):
@@ -73,3 +75,19 @@ def test_commit_names_the_checkout():
     commit = commit_of(REPO)
     assert re.fullmatch(r'[0-9a-f]{7,}(\+changes)?', commit)
     assert commit_of('/') == 'unknown'
+
+
+def test_a_budget_without_baselines_says_where_they_are(lab, tmp_path):
+    budget = dataclasses.replace(BUDGET, baselines=(), aa_samples=4,
+                                 aa_pairs=('pretrained', ))
+    doc = tmp_path / 'results.md'
+    reproduce(budget, str(tmp_path / 'runs'), str(doc), 'python reproduce',
+              repo=REPO, sections=('pretrained', 'cnn'), run=lab,
+              time_steps=fake_time_steps)
+    text = doc.read_text()
+    assert '| ARD |' not in text
+    assert 'baselines (ARD, RSLAD, IAD, AdaAD, IGDM, KDIGA + ARD) are not '\
+        'in this budget' in text
+    assert 'tools/benchmarks/compare_methods.py' in text
+    assert 'AutoAttack tests the models of the `pretrained` pair only.' \
+        in text
