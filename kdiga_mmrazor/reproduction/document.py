@@ -245,19 +245,20 @@ def _gamma_section(results, teacher, figure_dir, doc_dir, note) -> List[str]:
     if teacher.get('pgd20_linf_8/acc') is not None:
         lines += [gamma_answer(rows, teacher), '']
     calibration = results.get('calibration')
-    chosen = None
     if calibration:
-        chosen = calibration.get('chosen_gamma')
         lines += [calibration_summary(calibration, results['budget']), '']
     path = osp.join(figure_dir, 'gamma_tradeoff.png')
     kd = next((r for r in rows if r['gamma'] == 0), None)
     floor = None
     if kd is not None and calibration:
         floor = kd['clean_acc'] - calibration['max_clean_drop']
+    chosen_run = None
+    if calibration and calibration.get('full_run'):
+        chosen_run = dict(calibration['full_run'],
+                          gamma=calibration['full_run_gamma'])
     plot_gamma_tradeoff(rows, ('pgd20_linf_2', 'pgd20_linf_8'), path,
-                        chosen=calibration.get('full_run_gamma')
-                        if calibration else chosen,
-                        teacher=teacher, clean_floor=floor, note=note)
+                        chosen=chosen_run, teacher=teacher,
+                        clean_floor=floor, note=note)
     _figure(lines, path, doc_dir, 'Clean against robust accuracy over γ',
             note)
     return lines

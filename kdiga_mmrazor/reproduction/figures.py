@@ -70,20 +70,22 @@ def plot_eps_curves(records: Sequence[Dict], names: Sequence[str],
 
 
 def plot_gamma_tradeoff(rows: Sequence[Dict], attacks: Sequence[str],
-                        path: str, chosen: Optional[float] = None,
+                        path: str, chosen: Optional[Dict] = None,
                         teacher: Optional[Dict] = None,
                         clean_floor: Optional[float] = None,
-                        note: Optional[str] = None) -> None:
+                        note: Optional[str] = None) -> Dict[str, tuple]:
     """Clean accuracy (x) against robust accuracy (y) of every γ of a
     sweep (``rows`` with ``gamma``, ``clean_acc`` and ``{attack}/acc``;
     γ = 0 is plain KD), one panel per attack; the teacher's robust
     accuracy and 80% of it as horizontal lines, ``clean_floor`` (plain
-    KD's clean accuracy minus the allowed drop) as a vertical one, the
-    ``chosen`` γ as a star."""
+    KD's clean accuracy minus the allowed drop) as a vertical one, and
+    the ``chosen`` γ's own run (a row like those, with ``gamma``) as a
+    star. Returns the star's ``(clean, robust)`` per attack."""
     plt = _pyplot()
     rows = sorted(rows, key=lambda r: r['gamma'])
     fig, axes = plt.subplots(1, len(attacks), figsize=(5.5 * len(attacks),
                                                        4.2), squeeze=False)
+    stars: Dict[str, tuple] = {}
     for ax, attack in zip(axes[0], attacks):
         key = f'{attack}/acc'
         points = [(r['clean_acc'], r[key], r['gamma']) for r in rows
@@ -93,12 +95,11 @@ def plot_gamma_tradeoff(rows: Sequence[Dict], attacks: Sequence[str],
         for clean, robust, gamma in points:
             ax.annotate(f'γ={gamma:g}', (clean, robust), fontsize=7,
                         xytext=(3, 3), textcoords='offset points')
-        if chosen is not None:
-            for clean, robust, gamma in points:
-                if gamma == chosen:
-                    ax.plot([clean], [robust], marker='*', markersize=16,
-                            color='C3', linestyle='none',
-                            label=f'chosen γ = {chosen:g}')
+        if chosen is not None and chosen.get(key) is not None:
+            stars[attack] = (chosen['clean_acc'], chosen[key])
+            ax.plot(*([v] for v in stars[attack]), marker='*',
+                    markersize=16, color='C3', linestyle='none',
+                    label=f'chosen γ = {chosen["gamma"]:g} (its run)')
         if teacher and teacher.get(key) is not None:
             ax.axhline(teacher[key], color='C2', linewidth=1,
                        label=f'teacher {teacher[key]:.1f}')
@@ -113,6 +114,7 @@ def plot_gamma_tradeoff(rows: Sequence[Dict], attacks: Sequence[str],
         ax.grid(alpha=0.3)
         ax.legend(fontsize='x-small')
     _save(fig, path, note)
+    return stars
 
 
 DIAGNOSTIC_AXES = (('grad_misalign_l1', '‖∇ₓℓ_s − ∇ₓℓ_t‖₁'),

@@ -37,9 +37,14 @@ def test_tradeoff_and_diagnostics_figures_are_written(tmp_path):
                     'first_order_bound': 2 - g})
             for g in (0.0, 0.1, 0.3, 1.0)]
     tradeoff = str(tmp_path / 'gamma.png')
-    plot_gamma_tradeoff(rows, ('pgd20_linf_2', 'pgd20_linf_8'), tradeoff,
-                        chosen=0.1, teacher={'pgd20_linf_8/acc': 18.8},
-                        clean_floor=80.0, note='n')
+    chosen = dict(gamma=0.08, clean_acc=81.8, **{'pgd20_linf_2/acc': 50.4,
+                                                  'pgd20_linf_8/acc': 1.6})
+    stars = plot_gamma_tradeoff(rows, ('pgd20_linf_2', 'pgd20_linf_8'),
+                                tradeoff, chosen=chosen,
+                                teacher={'pgd20_linf_8/acc': 18.8},
+                                clean_floor=80.0, note='n')
+    # the chosen γ is marked at its own run, off the sweep's grid
+    assert stars == {'pgd20_linf_2': (81.8, 50.4), 'pgd20_linf_8': (81.8, 1.6)}
     diagnostics = str(tmp_path / 'diag.png')
     plot_diagnostics(rows, 'pgd20_linf_2', diagnostics)
     assert is_png(tradeoff) and is_png(diagnostics)
