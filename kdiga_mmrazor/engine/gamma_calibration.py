@@ -145,7 +145,8 @@ def select_gamma(gammas: Sequence[float], clean: Sequence[float],
                  max_clean_drop: float, robust_kd: Optional[float] = None,
                  attack: str = ATTACK) -> Calibration:
     """The largest γ of ``[min(gammas), max(gammas)]`` whose fitted clean
-    accuracy is ≥ ``clean_kd - max_clean_drop`` (see the module).
+    accuracy is ≥ plain KD's fitted one minus ``max_clean_drop`` (``clean_kd``
+    is the fit's first point; see the module).
 
     Args:
         gammas (Sequence[float]): The grid, increasing, > 0.
@@ -260,7 +261,8 @@ def plot_calibration(result: Calibration, path: str) -> None:
     gammas = [r['gamma'] for r in rows]
     clean, robust = [r['clean'] for r in rows], [r['robust'] for r in rows]
     fitted = [r['fitted'] for r in rows]
-    target = f'plain KD − {result.max_clean_drop:g} = {result.target:.2f}'
+    target = (f'plain KD (fitted) − {result.max_clean_drop:g} = '
+              f'{result.target:.2f}')
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     left.plot(gammas, clean, 'o', color='C0', label='clean')
     left.plot(gammas, fitted, '-', color='C0', alpha=0.6,

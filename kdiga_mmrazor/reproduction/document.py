@@ -70,9 +70,9 @@ def calibration_summary(calibration: Dict, budget: Dict) -> str:
     if calibration.get('chosen_gamma') is None:
         return f'{head}: {calibration["message"]}'
     row = calibration['full_run']
-    drop = calibration['drop']
-    kd_clean = calibration.get('kd_clean', row['clean_acc'] + drop)
-    within = drop <= drop_limit
+    drop = calibration['drop']  # plain KD's full-run clean − this run's
+    kd_clean = row['clean_acc'] + drop
+    within = calibration['within']
     return (f'{head} chose **γ = {calibration["chosen_gamma"]:g}**; its '
             f'full-length run reaches {row["clean_acc"]:.1f}% clean '
             f'({abs(drop):.1f} points {"below" if drop >= 0 else "above"} '

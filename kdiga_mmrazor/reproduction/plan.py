@@ -237,6 +237,6 @@ def run_calibration(budget: ReproductionBudget, out_dir: str,
     row = full['rows'][0]
     drop = kd_clean - row['clean_acc']
     out.update(full_run_gamma=result.gamma, full_run=row,
-               records=full['records'], drop=drop, kd_clean=kd_clean,
+               records=full['records'], drop=drop,
                within=drop <= budget.max_clean_drop)
     return out
