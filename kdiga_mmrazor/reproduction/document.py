@@ -176,6 +176,9 @@ def write_document(results: Dict, doc_path: str,
         f' n = {budget["smoothing_n"]}. Accuracies in percent; a sample is '
         'robust only if also clean-correct. The teacher is the vendored '
         'resnet4b, adversarially trained at L∞ 2/255.', '']
+    if budget.get('vit_samples') is not None:
+        lines[-2] += (' The ViT pair is tested (PGD-20 and diagnostics) on '
+                      f'{budget["vit_samples"]} of those images.')
     aa_pairs = budget.get('aa_pairs', list(PAIRS))
     if budget['aa_samples'] and list(aa_pairs) != list(PAIRS):
         lines[-2] += (' AutoAttack tests the models of the '

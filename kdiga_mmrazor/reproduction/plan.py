@@ -88,18 +88,20 @@ def curve_tests(budget: ReproductionBudget,
                 pair: str = 'pretrained') -> List[TestSpec]:
     """PGD-20 at every ε of the curve (and AutoAttack when the budget has
     it for ``pair``)."""
-    tests = [TestSpec('curve', PGD_CURVE, budget.curve_samples, CURVE_EVAL)]
+    tests = [TestSpec('curve', PGD_CURVE, budget.test_samples(pair),
+                      CURVE_EVAL)]
     if budget.aa_samples and pair in budget.aa_pairs:
         tests.append(TestSpec('autoattack', AA_CURVE, budget.aa_samples,
                               CURVE_EVAL))
     return tests
 
 
-def diagnostics_test(budget: ReproductionBudget) -> TestSpec:
+def diagnostics_test(budget: ReproductionBudget,
+                     pair: str = 'pretrained') -> TestSpec:
     """Local linearity, gradient misalignment and the bounds at 2/255,
     beside PGD-20 at the same ε."""
     return TestSpec('diagnostics', ('pgd20_linf_2', ),
-                    budget.diagnostics_samples, CURVE_EVAL,
+                    budget.test_samples(pair, 'diagnostics'), CURVE_EVAL,
                     options=(f'test_cfg.diagnostics.eps={DIAGNOSTICS_EPS!r}',
                              'test_cfg.diagnostics.gradient_alignment=True'))
 
@@ -139,7 +141,8 @@ def run_pair(pair: Pair, budget: ReproductionBudget, out_dir: str,
             [STUDENT], work, training, run=run, time_steps=None,
             tests=curve_tests(budget) + [teacher_diagnostics_test(budget)])
     distilled = [Method('KD', pair.kd), Method('KDIGA', pair.kdiga)]
-    tests = curve_tests(budget, pair.key) + [diagnostics_test(budget)]
+    tests = curve_tests(budget, pair.key) + [diagnostics_test(budget,
+                                                            pair.key)]
     if pair.key == 'pretrained':
         tests.append(smoothing_test(budget))
     evaluated['distilled'] = compare(distilled, work, training, run=run,

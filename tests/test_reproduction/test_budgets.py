@@ -10,11 +10,11 @@ from kdiga_mmrazor.reproduction.budgets import BUDGETS
 
 def test_training_budget_of_the_resnet_and_the_vit_pairs():
     cpu = BUDGETS['cpu']
-    assert cpu.training().iters == 391 and cpu.training(vit=True).iters == 100
+    assert cpu.training().iters == 391 and cpu.training(vit=True).iters == 40
     assert cpu.training().pgd_samples == cpu.curve_samples == 500
     assert cpu.training().aa_samples == 50
     assert BUDGETS['paper'].training().iters is None  # the configs' own
-    assert json.loads(json.dumps(cpu.settings()))['gammas'] == [0.3, 1.0, 3.0]
+    assert json.loads(json.dumps(cpu.settings()))['gammas'] == [1.0, 3.0]
     assert cpu.aa_pairs == ('pretrained', )
     assert BUDGETS['paper'].aa_pairs == ('pretrained', 'cnn', 'vit')
 
@@ -30,3 +30,13 @@ def test_every_budget_can_certify_radius_half_at_sigma_quarter():
         assert cap > 0.5, budget.name
     assert math.isclose(0.25 * norm.ppf(0.001**(1 / 1000)), 0.616,
                         abs_tol=1e-3)
+
+
+def test_the_vit_pair_is_tested_on_its_own_subset():
+    cpu = BUDGETS['cpu']
+    assert cpu.test_samples('vit') == cpu.test_samples('vit', 'diagnostics')
+    assert cpu.test_samples('vit') == 200 < cpu.curve_samples
+    assert cpu.test_samples('cnn') == 500
+    assert cpu.test_samples('cnn', 'diagnostics') == 200
+    paper = BUDGETS['paper']
+    assert paper.test_samples('vit') == paper.curve_samples == 10000

@@ -71,11 +71,20 @@ def test_autoattack_tests_only_the_budgets_aa_pairs(lab, tmp_path):
 
 
 def test_vit_pair_uses_its_own_iterations(lab, tmp_path):
-    budget = dataclasses.replace(BUDGETS['smoke'], iters=5, vit_iters=3)
+    budget = dataclasses.replace(BUDGETS['smoke'], iters=5, vit_iters=3,
+                                 vit_samples=7)
     run_pair(PAIRS['vit'], budget, str(tmp_path), run=lab, time_steps=None)
     trains = [c for c in lab.commands if c[1] == 'tools/train.py']
     assert [c[2] for c in trains] == [PAIRS['vit'].kd, PAIRS['vit'].kdiga]
     assert all('train_cfg.max_iters=3' in c for c in trains)
+    tests = [c for c in lab.commands if c[1] == 'tools/test.py']
+    assert len(tests) == 4  # curve and diagnostics of KD and KDIGA
+    assert all(c[c.index('--num-samples') + 1] == '7' for c in tests)
+    run_pair(PAIRS['cnn'], budget, str(tmp_path), run=lab, time_steps=None)
+    cnn = [c for c in lab.commands[len(trains) + 4:]
+           if c[1] == 'tools/test.py']
+    assert sorted(c[c.index('--num-samples') + 1] for c in cnn) == sorted(
+        [str(budget.curve_samples), str(budget.diagnostics_samples)] * 2)
 
 
 def test_gamma_sweep_reuses_kd_and_kdiga_and_orders_by_gamma(lab, tmp_path):
