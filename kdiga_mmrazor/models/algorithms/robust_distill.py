@@ -32,6 +32,7 @@ from mmrazor.registry import MODELS
 
 from ...attacks import PGDAttack, build_attack, pgd, project, random_start
 from ...attacks.checks import check_int, check_real
+from ...utils.frozen_eval import frozen_eval
 from .adversarial_objectives import attack_labels, attack_mode
 from .kdiga_distill import KDIGADistill
 from .kdiga_inputs import check_first_input_gradients
@@ -296,6 +297,17 @@ class RobustDistill(KDIGADistill):
                 x_init=self._start(x),
                 objective=objective)
 
+    def _check_student_classes(self, x: torch.Tensor,
+                               z_t: torch.Tensor) -> None:
+        """The student's class count against the teacher's, from one image
+        in eval mode without gradients (no BatchNorm update, no random
+        draw), so a mismatch is named before any attack step is spent
+        (RSLAD's and AdaAD's objectives would fail on the shapes)."""
+        with torch.no_grad(), frozen_eval(self.architecture):
+            z_s = self.pixel_classifier('student')(x[:1])
+        self._check_classes(z_s, z_t)
+        self._classes_checked = True
+
     # -- outer loss -----------------------------------------------------------
     def _teacher_logits(self, x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -360,6 +372,8 @@ class RobustDistill(KDIGADistill):
         with self.distiller.teacher_recorders, self.distiller.deliveries:
             z_t, g_t = self._teacher_step(x, target, need_grad)
         self._detach_teacher_records()
+        if not self._classes_checked:  # before batch one's attack runs
+            self._check_student_classes(x, z_t)
         x_adv = self.inner_maximization(x, target, z_t)
 
         self.distiller.set_deliveries_override(True)

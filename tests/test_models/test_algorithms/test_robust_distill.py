@@ -381,3 +381,44 @@ def test_shared_messages_name_robust_distill_not_its_base(mmengine_log):
                               'and the teacher 5')
     assert 'KDIGADistill' not in message
     assert 'KDIGADistill' not in warnings[0]
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_class_mismatch_is_named_before_the_attack_runs(method, monkeypatch):
+    """RSLAD's and AdaAD's inner objectives would fail on the logits'
+    shapes; every method names the mismatch before an attack step."""
+    from kdiga_mmrazor.models.algorithms import robust_distill
+
+    def no_attack(*args, **kwargs):
+        raise AssertionError('the attack ran before the class check')
+
+    monkeypatch.setattr(robust_distill, 'pgd', no_attack)
+    model = build(method, teacher=toy_classifier(num_classes=5))
+    with pytest.raises(ValueError, match='the student gives 3 classes and '
+                       'the teacher 5; set num_classes'):
+        model.loss(*batch())
+
+
+def test_early_class_check_leaves_the_step_unchanged():
+    """The check's forward (one image, eval mode, no gradients) updates no
+    BatchNorm statistic and draws no random number: the losses and the
+    running statistics of batch one equal those of a model that skips
+    it."""
+    def one_step(skip_check):
+        model = build('ard', attack=dict(ATTACK, random_start=True),
+                      student=toy_classifier(batch_norm=True, dropout=0.5))
+        model._classes_checked = skip_check
+        torch.manual_seed(3)
+        losses = model.loss(*batch())
+        stats = [b.clone() for n, b in model.architecture.named_buffers()
+                 if 'running' in n]
+        return losses, stats
+
+    checked, stats = one_step(False)
+    skipped, stats_skipped = one_step(True)
+    assert stats and all(torch.equal(a, b)
+                         for a, b in zip(stats, stats_skipped))
+    assert checked.keys() == skipped.keys()
+    for key in checked:
+        torch.testing.assert_close(checked[key], skipped[key], rtol=0,
+                                   atol=0)
