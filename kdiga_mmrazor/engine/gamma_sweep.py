@@ -24,7 +24,7 @@ import math
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -90,13 +90,14 @@ class Sweep:
     attack: str = ATTACK
     robust_eval: str = ROBUST_EVAL
     cfg_options: Sequence[str] = field(default_factory=tuple)
+    seed: Optional[int] = 0  # randomness.seed of every run (None: unset)
 
     def settings(self, gamma: float) -> Dict:
         """What a run's results depend on, as recorded in its work dir."""
         return dict(config=self.config, gamma=float(gamma), iters=self.iters,
                     num_samples=self.num_samples, attack=self.attack,
                     robust_eval=self.robust_eval,
-                    cfg_options=list(self.cfg_options))
+                    cfg_options=list(self.cfg_options), seed=self.seed)
 
     def method(self, gamma: float) -> Method:
         """The run of ``gamma``: the config with γ set, then
@@ -160,7 +161,7 @@ def run_gamma(sweep: Sweep, gamma: float, work_dir: str,
         checkpoint = trained_checkpoint(run_dir, f'iter_{sweep.iters}.pth')
         if checkpoint is None:
             budget = Budget(iters=sweep.iters, pgd_samples=sweep.num_samples,
-                            aa_samples=0, timing_repeats=0)
+                            aa_samples=0, timing_repeats=0, seed=sweep.seed)
             run(train_command(method, run_dir, budget),
                 osp.join(run_dir, 'train.log'))
             checkpoint = last_checkpoint(run_dir)

@@ -45,13 +45,17 @@ class Budget:
 
     ``iters=None`` keeps each config's own schedule; ``pgd_samples`` is
     the size of the fixed class-balanced test subset (10,000: the whole
-    CIFAR-10 test set); ``aa_samples=0`` skips AutoAttack.
+    CIFAR-10 test set); ``aa_samples=0`` skips AutoAttack. ``seed`` is
+    every training run's ``randomness.seed`` (the configs leave it unset,
+    i.e. a new seed per run; None keeps that); a method's own options
+    come after it and can replace it.
     """
     iters: Optional[int]
     pgd_samples: int
     aa_samples: int
     timing_repeats: int
     batch_size: Optional[int] = None  # None: the config's own
+    seed: Optional[int] = 0
 
 
 BUDGETS = {
@@ -123,8 +127,10 @@ def default_tests(budget: Budget) -> List[TestSpec]:
 
 
 def train_command(method: Method, work_dir: str, budget: Budget) -> List[str]:
-    """``tools/train.py`` for the budget: no validation, one checkpoint."""
-    options = list(method.options) + ['train_cfg.val_begin=100000000']
+    """``tools/train.py`` for the budget: seeded, no validation, one
+    checkpoint."""
+    options = [] if budget.seed is None else [f'randomness.seed={budget.seed}']
+    options += list(method.options) + ['train_cfg.val_begin=100000000']
     if budget.iters is not None:
         options += [
             f'train_cfg.max_iters={budget.iters}',

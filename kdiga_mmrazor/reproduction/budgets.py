@@ -2,9 +2,10 @@
 
 One budget fixes every number the results document depends on, so a rerun
 on the same budget reproduces it within noise (the test subsets are fixed
-and class-balanced; training is seeded by each config's
-``randomness``). Iterations shorten a config's training without rescaling
-its learning-rate schedule (``None`` keeps the config's own schedule).
+and class-balanced; every training run gets ``randomness.seed=0``, the
+configs leaving it unset). Iterations shorten a config's training without
+rescaling its learning-rate schedule (``None`` keeps the config's own
+schedule).
 """
 import dataclasses
 from dataclasses import dataclass

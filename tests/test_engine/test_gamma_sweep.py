@@ -75,7 +75,8 @@ def test_each_gamma_is_trained_and_tested_in_its_work_dir(tmp_path):
     run_dir = str(tmp_path / 'gamma_0.01')
     assert train[1:5] == ['tools/train.py', KDIGA, '--work-dir', run_dir]
     assert train[train.index('--cfg-options') + 1:] == [
-        f'{GAMMA_KEY}=0.01', 'train_dataloader.batch_size=8',
+        'randomness.seed=0', f'{GAMMA_KEY}=0.01',
+        'train_dataloader.batch_size=8',
         'train_cfg.val_begin=100000000', 'train_cfg.max_iters=7',
         'default_hooks.checkpoint.interval=7']
     assert test[1:5] == ['tools/test.py', KDIGA,
@@ -91,7 +92,7 @@ def test_each_gamma_is_trained_and_tested_in_its_work_dir(tmp_path):
         assert json.load(f) == dict(
             config=KDIGA, gamma=0.0, iters=7, num_samples=30,
             attack='pgd20_linf_8', robust_eval=osp.join(REPO, ROBUST_EVAL),
-            cfg_options=['train_dataloader.batch_size=8'])
+            cfg_options=['train_dataloader.batch_size=8'], seed=0)
 
 
 def test_a_second_sweep_runs_nothing_and_a_missing_test_only_tests(tmp_path):
@@ -118,6 +119,7 @@ def test_a_second_sweep_runs_nothing_and_a_missing_test_only_tests(tmp_path):
     dict(config='configs/kdiga_resnet4b_resnet20_cifar10.py'),
     dict(cfg_options=('train_dataloader.batch_size=8', )),
     dict(robust_eval=CIFAR_LINF_2, attack='pgd20_linf_2'),
+    dict(seed=1), dict(seed=None),
 ])
 def test_a_work_dir_of_other_settings_is_refused_before_any_run(
         tmp_path, change):

@@ -1,5 +1,6 @@
 """The method comparison: commands for the budget, rows merged from the
 robust tests, seconds per step relative to plain KD."""
+import argparse
 import os
 import os.path as osp
 
@@ -27,12 +28,34 @@ def test_train_command_applies_the_budget():
                             'out/KD', BUDGETS['smoke'])
     assert command[1:5] == ['tools/train.py', KD, '--work-dir', 'out/KD']
     assert command[6:] == [
-        'model.alpha=0.3', 'train_cfg.val_begin=100000000',
-        'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2',
-        'train_dataloader.batch_size=8'
+        'randomness.seed=0', 'model.alpha=0.3',
+        'train_cfg.val_begin=100000000', 'train_cfg.max_iters=2',
+        'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=8'
     ]
     paper = train_command(Method('KD', KD), 'w', BUDGETS['paper'])
     assert not [o for o in paper if 'max_iters' in o]
+
+
+def test_training_is_seeded_unless_the_budget_or_the_method_says_otherwise():
+    """The configs leave ``randomness.seed`` unset (a new seed per run);
+    the budget's seed goes first, so a method's own option replaces it."""
+    from mmengine.config import Config, DictAction
+
+    def seed_of(command):  # the merged config, as tools/train.py reads it
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+        cfg = Config.fromfile(KD)
+        cfg.merge_from_dict(parser.parse_args(
+            command[command.index('--cfg-options'):]).cfg_options)
+        return cfg.randomness.seed
+
+    unseeded = Budget(iters=2, pgd_samples=1, aa_samples=0,
+                      timing_repeats=1, seed=None)
+    assert seed_of(train_command(Method('KD', KD), 'w', unseeded)) is None
+    assert seed_of(train_command(Method('KD', KD), 'w', BUDGETS['cpu'])) == 0
+    assert seed_of(train_command(
+        Method('KD', KD, options=('randomness.seed=5', )), 'w',
+        BUDGETS['cpu'])) == 5
 
 
 def test_rows_merge_every_test_and_time_is_relative_to_kd(tmp_path):

@@ -49,12 +49,21 @@ def test_the_tool_prints_and_writes_the_chosen_gamma(tool, tmp_path,
     assert saved['sweep']['cfg_options'] == ['train_dataloader.batch_size=8']
     train = runs.commands[0]
     assert train[2] == CONFIG and 'train_cfg.max_iters=3' in train
+    # every γ's run has the same seed (--seed, 0 by default)
+    assert saved['sweep']['seed'] == 0
+    assert all('randomness.seed=0' in c for c in runs.commands
+               if c[1] == 'tools/train.py')
     assert os.getcwd() == REPO  # the runs start from the repository root
     # the same command again: nothing reruns, the same answer
     again = tool.main([CONFIG, '--max-clean-drop', '5', '--iters', '3',
                        '--cfg-options', 'train_dataloader.batch_size=8',
                        '--work-dir', str(work_dir)])
     assert len(runs.commands) == 12 and again.gamma == 0.1
+    # another seed is another sweep: its work dir is refused
+    with pytest.raises(SystemExit, match='other settings'):
+        tool.main([CONFIG, '--max-clean-drop', '5', '--iters', '3',
+                   '--cfg-options', 'train_dataloader.batch_size=8',
+                   '--work-dir', str(work_dir), '--seed', '1'])
 
 
 def test_explicit_gammas_and_the_edge_cases(tool, tmp_path, monkeypatch,

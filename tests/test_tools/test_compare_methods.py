@@ -62,3 +62,6 @@ def test_budget_overrides_from_the_command_line(tool, monkeypatch, tmp_path):
     assert seen['names'] == ['KD']
     assert (seen['budget'].iters, seen['budget'].aa_samples,
             seen['budget'].pgd_samples) == (391, 0, 500)
+    assert seen['budget'].seed == 0
+    tool.main(['--budget', 'cpu', '--seed', '7', '--out-dir', str(tmp_path)])
+    assert seen['budget'].seed == 7 and seen['budget'].iters == 100

@@ -80,6 +80,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='the attack of the robust-eval file to test')
     parser.add_argument('--robust-eval', default=ROBUST_EVAL,
                         help='the robust_eval file that defines --attack')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='randomness.seed of every run (the same seed '
+                        'for every γ, so the runs differ by γ alone)')
     parser.add_argument('--work-dir', help='default: work_dirs/'
                         'calibrate_gamma/<config name>')
     parser.add_argument('--cfg-options', nargs='+', default=[],
@@ -110,7 +113,8 @@ def main(argv=None):
         sweep = Sweep(config, gammas, iters=args.iters,
                       num_samples=args.num_samples, attack=args.attack,
                       robust_eval=robust_eval,
-                      cfg_options=tuple(args.cfg_options))
+                      cfg_options=tuple(args.cfg_options),
+                      seed=args.seed)
         result, paths = calibrate(sweep, work_dir, args.max_clean_drop,
                                   run=run_command)
     except ValueError as e:

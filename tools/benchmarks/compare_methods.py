@@ -73,12 +73,15 @@ def main(argv=None):
     parser.add_argument('--aa-samples', type=int,
                         help="override the budget's AutoAttack subset (0: "
                         'skip AutoAttack)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='randomness.seed of every training run')
     parser.add_argument('--out-dir', required=True)
     args = parser.parse_args(argv)
     args.out_dir = os.path.abspath(args.out_dir)  # before moving to REPO
     os.chdir(REPO)
     budget = BUDGETS[args.budget]
-    overrides = dict(iters=args.iters, aa_samples=args.aa_samples)
+    overrides = dict(iters=args.iters, aa_samples=args.aa_samples,
+                     seed=args.seed)
     budget = dataclasses.replace(
         budget, **{k: v for k, v in overrides.items() if v is not None})
     result = compare(methods(args.setting, args.methods), args.out_dir,
