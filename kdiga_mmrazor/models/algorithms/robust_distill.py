@@ -30,8 +30,8 @@ from mmengine.structures import BaseDataElement
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
-from ...attacks import PGDAttack, build_attack, pgd, project, random_start
-from ...attacks.checks import check_int, check_real
+from ...attacks import pgd, project, random_start
+from ...attacks.checks import check_int
 from ...utils.frozen_eval import frozen_eval
 from .adversarial_objectives import attack_labels, attack_mode
 from .kdiga_distill import KDIGADistill
@@ -48,8 +48,12 @@ from .robust_distill_objectives import (
     soft_label_objective,
     weighted_kl,
 )
+from .robust_distill_settings import (
+    build_distill_attack,
+    checked_choice,
+    checked_number,
+)
 
-WHO = 'RobustDistill'
 METHODS = ('ard', 'rslad', 'iad', 'adaad')
 CE_METHODS = ('ard', 'iad')  # the ones with a (1 − α)·CE(S(x), y) term
 METHOD_DEFAULTS = dict(  # the reference code's CIFAR-10 α and τ
@@ -57,62 +61,9 @@ METHOD_DEFAULTS = dict(  # the reference code's CIFAR-10 α and τ
     rslad=dict(alpha=5 / 6, tau=1.0),
     iad=dict(alpha=1.0, tau=1.0),
     adaad=dict(alpha=1.0, tau=1.0))
-DEFAULT_ATTACK = dict(type='PGDAttack', eps=8 / 255, alpha=2 / 255, steps=10)
 ATTACK_BN = ('eval', 'train', 'train_update')
 START_STD = 0.001  # RSLAD's and AdaAD's x + 0.001·N(0, I) start
 IAD_WARMUP_ITERS = 60 * 391  # IAD's --begin 60 epochs, 391 iterations each
-
-
-def _number(key: str, value, low: float, high: float = float('inf'),
-            open_low: bool = False, who: str = WHO) -> float:
-    value = check_real(who, key, value)
-    if value < low or (open_low and value == low) or value > high:
-        bound = f'in ({low:g}, {high:g}]' if open_low else \
-            f'in [{low:g}, {high:g}]'
-        raise ValueError(f'{who}: {key} must be {bound}, got {value:g}')
-    return value
-
-
-def _choice(key: str, value, choices: Tuple[str, ...],
-            who: str = WHO) -> str:
-    if value not in choices:
-        raise ValueError(f'{who}: {key} must be one of {choices}, got '
-                         f'{value!r}')
-    return value
-
-
-def build_distill_attack(method: str, cfg: Optional[dict],
-                         who: str = WHO) -> PGDAttack:
-    """The student's inner maximisation, from ``model.attack`` (``None``:
-    ε = 8/255, step 2/255, 10 steps, L∞), checked for what ``method``
-    needs; ``who``, the algorithm's name, for messages.
-
-    Raises:
-        ValueError/TypeError/KeyError: not a one-restart ``PGDAttack``, a
-            margin loss for a KL-ascending method, a step size larger than
-            ε (the two swapped), or a value ``PGDAttack`` refuses.
-    """
-    attack = build_attack(DEFAULT_ATTACK if cfg is None else cfg,
-                          'model.attack')
-    if not isinstance(attack, PGDAttack):
-        raise ValueError(
-            f"{who}: model.attack must be dict(type='PGDAttack', eps=..., "
-            f'alpha=..., steps=...), got {type(attack).__name__}')
-    if attack.restarts != 1:
-        raise ValueError(f'{who}: model.attack.restarts={attack.restarts}; '
-                         'the inner maximisation runs once per step, set '
-                         'restarts=1')
-    if method in ('rslad', 'adaad') and attack.loss != 'ce':
-        raise ValueError(
-            f'{who}: method={method!r} ascends a KL divergence, not the '
-            f"attack's loss; remove model.attack.loss={attack.loss!r}")
-    if 'alpha' in attack.radii and attack.alpha > attack.eps:
-        raise ValueError(
-            f'{who}: model.attack.alpha={attack.alpha:.5g} (the step size) '
-            f'exceeds model.attack.eps={attack.eps:.5g} (the radius): are '
-            'they swapped? PGDAttack takes eps first, e.g. eps=8 / 255, '
-            'alpha=2 / 255')
-    return attack
 
 
 @MODELS.register_module()
@@ -226,7 +177,7 @@ class RobustDistill(KDIGADistill):
                  igdm_ramp_iters: Optional[int] = None,
                  **kwargs) -> None:
         who = type(self).__name__
-        method = _choice('model.method', method, METHODS, who)
+        method = checked_choice('model.method', method, METHODS, who)
         if 'calculate_student_loss' in kwargs:
             raise ValueError(
                 f'{who}: remove model.calculate_student_loss; the method '
@@ -234,19 +185,22 @@ class RobustDistill(KDIGADistill):
                 'RSLAD and AdaAD have no CE term)')
         defaults = METHOD_DEFAULTS[method]
         settings = dict(
-            alpha=_number('model.alpha',
-                          defaults['alpha'] if alpha is None else alpha, 0,
-                          1, who=who),
-            tau=_number('model.tau', defaults['tau'] if tau is None else tau,
-                        0, open_low=True, who=who),
-            kl_reduction=_choice('model.kl_reduction', kl_reduction,
-                                 KL_REDUCTIONS, who),
+            alpha=checked_number(
+                'model.alpha', defaults['alpha'] if alpha is None else alpha,
+                0, 1, who=who),
+            tau=checked_number(
+                'model.tau', defaults['tau'] if tau is None else tau, 0,
+                open_low=True, who=who),
+            kl_reduction=checked_choice('model.kl_reduction', kl_reduction,
+                                        KL_REDUCTIONS, who),
             attack=build_distill_attack(method, attack, who),
-            attack_bn=_choice('model.attack_bn', attack_bn, ATTACK_BN, who),
-            iad_beta=_number('model.iad_beta', iad_beta, 0, who=who),
+            attack_bn=checked_choice('model.attack_bn', attack_bn, ATTACK_BN,
+                                     who),
+            iad_beta=checked_number('model.iad_beta', iad_beta, 0, who=who),
             iad_warmup_iters=check_int(who, 'model.iad_warmup_iters',
                                        iad_warmup_iters, minimum=0),
-            igdm_weight=_number('model.igdm_weight', igdm_weight, 0, who=who),
+            igdm_weight=checked_number('model.igdm_weight', igdm_weight, 0,
+                                       who=who),
             igdm_ramp_iters=None if igdm_ramp_iters is None else check_int(
                 who, 'model.igdm_ramp_iters', igdm_ramp_iters, minimum=0))
         super().__init__(
