@@ -202,7 +202,6 @@ class KDIGADistill(SingleTeacherDistill):
         }
         self._pixels_checked = False
         self._grads_checked = False
-        self._classes_checked = False
         self.teacher.eval()
 
     # -- pixel-space views -------------------------------------------------

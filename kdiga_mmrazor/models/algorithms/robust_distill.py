@@ -211,6 +211,7 @@ class RobustDistill(KDIGADistill):
         self.method = method
         for key, value in settings.items():
             setattr(self, key, value)
+        self._classes_checked = False  # until batch one's early check
 
     # -- inner maximisation -------------------------------------------------
     def _start(self, x: torch.Tensor) -> torch.Tensor:
