@@ -34,6 +34,7 @@ from kdiga_mmrazor.checkpoint import load_state_dict_checked
 from kdiga_mmrazor.engine import (
     add_runner_args,
     build_runner,
+    closing_process_group,
     load_config,
     prepare_config,
 )
@@ -133,16 +134,17 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = prepare_config(
         load_config(args.config), args, edit=robust_test_options(args))
-    runner = build_runner(cfg)
-    sha256 = load_state_dict_checked(
-        unwrap_model(runner.model),
-        args.checkpoint,
-        who='tools/test.py: checkpoint',
-        prefixes=('', 'backbone.'),
-        hint='is it a checkpoint of this config\'s model?')
-    runner.message_hub.update_info(
-        CHECKPOINT_INFO, dict(path=args.checkpoint, sha256=sha256))
-    metrics = runner.test()
+    with closing_process_group():
+        runner = build_runner(cfg)
+        sha256 = load_state_dict_checked(
+            unwrap_model(runner.model),
+            args.checkpoint,
+            who='tools/test.py: checkpoint',
+            prefixes=('', 'backbone.'),
+            hint='is it a checkpoint of this config\'s model?')
+        runner.message_hub.update_info(
+            CHECKPOINT_INFO, dict(path=args.checkpoint, sha256=sha256))
+        metrics = runner.test()
     if args.out:
         import json
         with open(args.out, 'w') as f:

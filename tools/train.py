@@ -12,6 +12,7 @@ import kdiga_mmrazor  # noqa: F401  (compat layer before mmrazor)
 from kdiga_mmrazor.engine import (
     add_runner_args,
     build_runner,
+    closing_process_group,
     load_config,
     prepare_config,
 )
@@ -71,7 +72,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = prepare_config(
         load_config(args.config), args, edit=training_options(args))
-    build_runner(cfg).train()
+    with closing_process_group():
+        build_runner(cfg).train()
 
 
 if __name__ == '__main__':

@@ -6,7 +6,11 @@ import re
 import subprocess
 import sys
 
-from ..conftest import REPO, free_port
+import pytest
+import torch
+import torch.distributed as torch_dist
+
+from ..conftest import REPO, free_port, load_tool
 
 CONFIG = 'configs/kdiga_resnet4b_resnet20_cifar10.py'
 
@@ -54,3 +58,48 @@ def test_kdiga_trains_with_torchrun_two_processes_on_gloo(
         validated = re.findall(rf'\s{key}: ([\d.]+)', log)
         tested = re.findall(rf'\s{key}: ([\d.]+)', test_log)
         assert validated and tested and validated[-1] == tested[-1], key
+
+
+class RunnerMakingAProcessGroup:
+    """A runner whose run initialises a (one-rank) gloo group, as a
+    ``--launcher pytorch`` runner does, and leaves it for the tool."""
+
+    def __init__(self, work_dir):
+        from mmengine.logging import MessageHub
+        self.model = torch.nn.Linear(1, 1)
+        self.message_hub = MessageHub.get_instance(str(work_dir))
+
+    def _init_group(self):
+        torch_dist.init_process_group(
+            'gloo', init_method=f'tcp://127.0.0.1:{free_port()}', rank=0,
+            world_size=1)
+
+    def train(self):
+        self._init_group()
+
+    def test(self):
+        self._init_group()
+        return {}
+
+
+@pytest.fixture
+def no_group_left():
+    yield
+    if torch_dist.is_initialized():  # a failed test leaves no group behind
+        torch_dist.destroy_process_group()
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_the_tools_destroy_the_process_group_before_they_exit(
+        tool, tmp_path, monkeypatch, no_group_left):
+    # a live gloo group at interpreter exit can abort the process
+    module = load_tool(f'tools/{tool}.py', f'{tool}_tool')
+    monkeypatch.setattr(module, 'build_runner',
+                        lambda cfg: RunnerMakingAProcessGroup(tmp_path))
+    argv = [CONFIG, '--work-dir', str(tmp_path)]
+    if tool == 'test':
+        monkeypatch.setattr(module, 'load_state_dict_checked',
+                            lambda *args, **kwargs: '0' * 64)
+        argv.insert(1, 'unused.pth')
+    module.main(argv)
+    assert not torch_dist.is_initialized()
