@@ -27,6 +27,8 @@ class ReproductionBudget:
             config's schedule).
         calibration_iters: Iterations of each short run of the γ
             calibration (its one-cycle schedule rescaled to them).
+        calibration_gammas: The calibration's geometric γ grid (beside
+            its γ = 0 reference run, plain KD's clean accuracy).
         batch_size: Training batch size (None: the configs' own, 128).
         curve_samples: Test images of the PGD-20 ε-curve, the γ sweep and
             the clean accuracy.
@@ -68,6 +70,7 @@ class ReproductionBudget:
     timing_repeats: int
     max_clean_drop: float = 5.0
     vit_samples: Optional[int] = None
+    calibration_gammas: Tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)
 
     def test_samples(self, pair: str, kind: str = 'curve') -> int:
         """Test images of ``pair``'s ``curve`` or ``diagnostics``."""
@@ -98,12 +101,12 @@ BUDGETS = {
         smoothing_n=32, gammas=(0.03, 1.0), baselines=('ARD', ),
         timing_repeats=1),
     'cpu': ReproductionBudget(
-        name='cpu', iters=391, vit_iters=40, calibration_iters=100,
+        name='cpu', iters=391, vit_iters=30, calibration_iters=100,
         batch_size=None, curve_samples=500, aa_samples=50,
         aa_pairs=('pretrained', ), diagnostics_samples=200,
-        smoothing_samples=100, smoothing_n0=100, smoothing_n=1000,
-        gammas=(1.0, 3.0), baselines=(), timing_repeats=2,
-        vit_samples=200),
+        smoothing_samples=100, smoothing_n0=100, smoothing_n=500,
+        gammas=(3.0, ), baselines=(), timing_repeats=2,
+        vit_samples=200, calibration_gammas=(0.01, 0.1, 1.0)),
     'paper': ReproductionBudget(
         name='paper', iters=None, vit_iters=None, calibration_iters=391,
         batch_size=None, curve_samples=10000, aa_samples=1000,

@@ -43,7 +43,6 @@ SMOOTHING_EVAL = 'configs/_base_/robust_eval/cifar10_smoothing_l2_025.py'
 PGD_CURVE = ('pgd20_linf_1', 'pgd20_linf_2', 'pgd20_linf_4', 'pgd20_linf_8')
 AA_CURVE = ('autoattack_linf_2', 'autoattack_linf_8')
 CONFIG_GAMMA = 0.1  # the γ of every KDIGA config
-CALIBRATION_GAMMAS = (0.01, 0.03, 0.1, 0.3, 1.0)
 DIAGNOSTICS_EPS = 2 / 255  # the teacher's training ε
 
 
@@ -203,7 +202,7 @@ def calibration_command(budget: ReproductionBudget) -> str:
     return (f'python tools/analysis/calibrate_gamma.py '
             f'{DISTILLATION["KDIGA"]} --max-clean-drop '
             f'{budget.max_clean_drop:g} --gammas '
-            + ' '.join(f'{g:g}' for g in CALIBRATION_GAMMAS)
+            + ' '.join(f'{g:g}' for g in budget.calibration_gammas)
             + f' --iters {short} --num-samples {budget.curve_samples} '
             f'--attack pgd20_linf_2 --robust-eval {CURVE_EVAL} '
             '--cfg-options ' + ' '.join(calibration_options(budget)))
@@ -221,7 +220,7 @@ def run_calibration(budget: ReproductionBudget, out_dir: str,
     from ..engine.gamma_sweep import Sweep
     short = budget.calibration_iters
     sweep = Sweep(config=DISTILLATION['KDIGA'],
-                  gammas=CALIBRATION_GAMMAS, iters=short,
+                  gammas=budget.calibration_gammas, iters=short,
                   num_samples=budget.curve_samples, attack='pgd20_linf_2',
                   robust_eval=CURVE_EVAL,
                   cfg_options=tuple(calibration_options(budget)))

@@ -10,11 +10,15 @@ from kdiga_mmrazor.reproduction.budgets import BUDGETS
 
 def test_training_budget_of_the_resnet_and_the_vit_pairs():
     cpu = BUDGETS['cpu']
-    assert cpu.training().iters == 391 and cpu.training(vit=True).iters == 40
+    assert cpu.training().iters == 391 and cpu.training(vit=True).iters == 30
     assert cpu.training().pgd_samples == cpu.curve_samples == 500
     assert cpu.training().aa_samples == 50
     assert BUDGETS['paper'].training().iters is None  # the configs' own
-    assert json.loads(json.dumps(cpu.settings()))['gammas'] == [1.0, 3.0]
+    settings = json.loads(json.dumps(cpu.settings()))
+    assert settings['gammas'] == [3.0]
+    assert settings['calibration_gammas'] == [0.01, 0.1, 1.0]
+    assert BUDGETS['paper'].calibration_gammas == (0.01, 0.03, 0.1, 0.3,
+                                                   1.0)
     assert cpu.aa_pairs == ('pretrained', )
     assert BUDGETS['paper'].aa_pairs == ('pretrained', 'cnn', 'vit')
 

@@ -127,3 +127,18 @@ def test_calibration_chooses_gamma_and_checks_its_full_run(lab, tmp_path):
     assert command.endswith('param_scheduler.total_steps=2 '
                             'train_dataloader.batch_size=8')
     assert f'`{command}`' in summary
+
+
+def test_calibration_runs_the_budgets_own_grid(lab, tmp_path):
+    budget = dataclasses.replace(BUDGETS['smoke'],
+                                 calibration_gammas=(0.03, 1.0))
+    out = run_calibration(budget, str(tmp_path), kd_clean=clean_of(0.0),
+                          run=lab)
+    # γ = 0 (plain KD), the grid, then the full run at the chosen γ
+    assert lab.trained() == ['gamma_0', 'gamma_0.03', 'gamma_1',
+                             'KDIGA γ=0.075 (calibrated)']
+    # clean 82.96 at 0.03 and 71.80 at 1 cross 80 at a fraction
+    # 2.96 / 11.16 = 0.265 of the log-γ step: 0.03 · (1/0.03)^0.265 =
+    # 0.076, rounded down to two digits
+    assert out['chosen_gamma'] == 0.075
+    assert '--gammas 0.03 1 --iters 2' in calibration_command(budget)
