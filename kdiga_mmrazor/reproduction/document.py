@@ -7,6 +7,7 @@ the test that measures it: clean and PGD accuracy from the ε-curve test
 (the largest subset), AutoAttack from its own, the diagnostics and the
 certified accuracy from theirs.
 """
+import math
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -20,6 +21,8 @@ DIAGNOSTIC_COLUMNS = ('pgd20_linf_2/acc', 'grad_misalign_l1', 'grad_cos_sim',
                       'local_linearity', 'first_order_bound',
                       'transfer_bound')
 TEACHER_SHARE = 0.8  # of the teacher's PGD-20 accuracy at 8/255
+NUM_CLASSES = 10  # CIFAR-10
+CHANCE_LOSS_SHARE = 0.95  # of ln(classes), the loss of a uniform guess
 
 
 def student_metrics(record: Optional[Dict]) -> Dict:
@@ -40,7 +43,8 @@ def model_row(name: str, records: Dict[str, Dict]) -> Dict:
     aa = student_metrics(records.get('autoattack'))
     row.update({f'{a}/acc': aa.get(f'{a}/acc') for a in AA_CURVE if aa})
     diagnostics = student_metrics(records.get('diagnostics'))
-    row.update({k: diagnostics.get(k) for k in DIAGNOSTIC_COLUMNS[1:]
+    row.update({k: diagnostics.get(k)
+                for k in DIAGNOSTIC_COLUMNS[1:] + ('clean_loss', )
                 if k in diagnostics})
     smoothing = student_metrics(records.get('smoothing'))
     row.update({smoothing_column(k): v for k, v in smoothing.items()
@@ -143,6 +147,28 @@ def retention(rows: Sequence[Dict], teacher: Dict,
             f'({teacher[key]:.1f}%) kept: ' + ', '.join(kept) + '.')
 
 
+def chance_level_note(rows: Sequence[Dict],
+                      num_classes: int = NUM_CLASSES) -> str:
+    """A sentence when every distilled student of a pair is still at
+    chance: its clean cross-entropy at least 95% of :math:`\\ln C`, the
+    loss of a uniform prediction over :math:`C` classes (its accuracies
+    are those of its initial weights, whatever the method); else ''."""
+    chance = math.log(num_classes)
+    students = [r for r in rows if r['model'] not in ('teacher (resnet4b)', )
+                and not r['model'].startswith('student before')]
+    losses = [r.get('clean_loss') for r in students]
+    if not students or any(v is None or v < CHANCE_LOSS_SHARE * chance
+                           for v in losses):
+        return ''
+    each = ', '.join(f'{r["model"]} {v:.3f}' for r, v in zip(students,
+                                                            losses))
+    return (f'These students are still at chance: clean cross-entropy '
+            f'{each}, against ln {num_classes} = {chance:.3f} for a uniform '
+            'prediction. At this budget the pair says nothing about the '
+            'methods (their accuracies are those of the initial weights); '
+            '`--budget paper` trains it on its config’s schedule.')
+
+
 def _figure(lines: List[str], path: str, doc_dir: str, caption: str,
             note: str) -> None:
     rel = osp.relpath(path, doc_dir)
@@ -207,7 +233,7 @@ def write_document(results: Dict, doc_path: str,
                   markdown_table(rows, [c for c in columns
                                         if any(r.get(c) is not None
                                                for r in rows)]), '']
-        lines += [retention(rows, teacher), '']
+        lines += [chance_level_note(rows) or retention(rows, teacher), '']
         path = osp.join(figure_dir, f'robust_acc_vs_eps_{key}.png')
         names, records = [], []
         for name, by_kind in section['records'].items():

@@ -1,5 +1,8 @@
 """The document's rows and sentences from robust records."""
+import math
+
 from kdiga_mmrazor.reproduction.document import (
+    chance_level_note,
     gamma_answer,
     minutes_note,
     model_row,
@@ -19,14 +22,15 @@ def test_each_metric_comes_from_the_test_that_measures_it():
         curve=record(clean_acc=80.0, **{'pgd20_linf_2/acc': 50.0}),
         autoattack=record(clean_acc=82.0, **{'autoattack_linf_2/acc': 45.0}),
         diagnostics=record(clean_acc=79.0, grad_misalign_l1=0.3,
-                           **{'pgd20_linf_2/acc': 48.0}),
+                           clean_loss=0.6, **{'pgd20_linf_2/acc': 48.0}),
         smoothing=record(clean_acc=81.0, **{
             'smooth_l2_sigma0.25/certified_acc_r0.25': 30.0,
             'smooth_l2_sigma0.25/abstain': 5.0})))
     assert row == {
         'model': 'KDIGA', 'clean_acc': 80.0, 'pgd20_linf_2/acc': 50.0,
         'autoattack_linf_2/acc': 45.0, 'autoattack_linf_8/acc': None,
-        'grad_misalign_l1': 0.3, 'smoothing r=0.25': 30.0,
+        'grad_misalign_l1': 0.3, 'clean_loss': 0.6,
+        'smoothing r=0.25': 30.0,
         'smoothing abstain': 5.0}
 
 
@@ -65,3 +69,19 @@ def test_minutes_by_section():
         pretrained=0.6, gamma=30.2)))
     assert note.startswith('86 minutes (by section: pretrained 1, gamma 30;')
     assert minutes_note(dict(wall_minutes=2.0)) == '2 minutes'
+
+
+def test_a_pair_whose_students_are_at_chance_says_so():
+    rows = [{'model': 'teacher (resnet4b)', 'clean_loss': 0.65},
+            {'model': 'KD', 'clean_loss': 2.2918},
+            {'model': 'KDIGA', 'clean_loss': 2.2917}]
+    note = chance_level_note(rows)
+    assert note.startswith('These students are still at chance: clean '
+                           'cross-entropy KD 2.292, KDIGA 2.292, against '
+                           'ln 10 = 2.303')
+    # 95% of ln 10 = 2.187: one student below it has learned something
+    rows[2]['clean_loss'] = 0.95 * math.log(10) - 1e-3
+    assert chance_level_note(rows) == ''
+    rows[2]['clean_loss'] = None  # not measured: no claim either way
+    assert chance_level_note(rows) == ''
+    assert chance_level_note(rows[:1]) == ''
