@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import torch.distributed as torch_dist
+from mmengine.dist import barrier, is_distributed
 
 
 def destroy_default_process_group() -> bool:
     """Destroy the default process group if one is initialised; whether
     there was one."""
-    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+    if not is_distributed():
         return False
     torch_dist.destroy_process_group()
     return True
@@ -28,12 +29,12 @@ def closing_process_group() -> Iterator[None]:
     """Run the body, then destroy the default process group (also when the
     body raises: the error propagates). After a body that finished, the
     ranks first meet at a barrier, so none destroys the group while
-    another still runs its last collective."""
+    another still runs its last collective (MMEngine's ``barrier``: a
+    no-op without a group)."""
     try:
         yield
     except BaseException:
         destroy_default_process_group()
         raise
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        torch_dist.barrier()
+    barrier()
     destroy_default_process_group()

@@ -12,6 +12,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+from ..engine.method_comparison import STUDENT, TEACHER
 from ..evaluation.tables import markdown_table
 from .budgets import ReproductionBudget
 from .figures import plot_diagnostics, plot_eps_curves, plot_gamma_tradeoff
@@ -133,6 +134,14 @@ def gamma_answer(rows: Sequence[Dict], teacher: Dict,
             f'γ = {best["gamma"]:g} ({best["clean_acc"]:.1f}% clean).')
 
 
+def distilled_rows(rows: Sequence[Dict],
+                   teacher: Optional[Dict] = None) -> List[Dict]:
+    """The rows of distilled students: neither the teacher (by name, or
+    the row ``teacher``) nor the student before distillation."""
+    return [r for r in rows if r is not teacher
+            and r['model'] not in (TEACHER.name, STUDENT.name)]
+
+
 def retention(rows: Sequence[Dict], teacher: Dict,
               attack: str = 'pgd20_linf_2') -> str:
     """How much of the teacher's ``attack`` accuracy each distilled
@@ -140,9 +149,8 @@ def retention(rows: Sequence[Dict], teacher: Dict,
     key = f'{attack}/acc'
     if not teacher.get(key):
         return ''
-    kept = [f'{r["model"]} {100 * r[key] / teacher[key]:.0f}%' for r in rows
-            if r is not teacher and r.get(key) is not None
-            and not r['model'].startswith('student before')]
+    kept = [f'{r["model"]} {100 * r[key] / teacher[key]:.0f}%'
+            for r in distilled_rows(rows, teacher) if r.get(key) is not None]
     return (f"Share of the teacher's {attack} accuracy "
             f'({teacher[key]:.1f}%) kept: ' + ', '.join(kept) + '.')
 
@@ -154,8 +162,7 @@ def chance_level_note(rows: Sequence[Dict],
     loss of a uniform prediction over :math:`C` classes (its accuracies
     are those of its initial weights, whatever the method); else ''."""
     chance = math.log(num_classes)
-    students = [r for r in rows if r['model'] not in ('teacher (resnet4b)', )
-                and not r['model'].startswith('student before')]
+    students = distilled_rows(rows)
     losses = [r.get('clean_loss') for r in students]
     if not students or any(v is None or v < CHANCE_LOSS_SHARE * chance
                            for v in losses):
@@ -238,7 +245,7 @@ def write_document(results: Dict, doc_path: str,
         names, records = [], []
         for name, by_kind in section['records'].items():
             if key == 'pretrained' and name not in (
-                    'teacher (resnet4b)', 'KD', 'KDIGA'):
+                    TEACHER.name, 'KD', 'KDIGA'):
                 continue
             for kind in ('curve', 'autoattack'):
                 if kind in by_kind:
