@@ -18,8 +18,8 @@ draws the ε-curves from them.
 
 Runs resume: a method whose work dir already holds its final checkpoint
 is not trained again, and a test whose ``robust_results.json`` records
-the same checkpoint, attacks and subset size is not rerun (delete the
-work dir to redo one).
+the same checkpoint (by content, so a moved out-dir still resumes),
+attacks and subset size is not rerun (delete the work dir to redo one).
 """
 import os
 import os.path as osp
@@ -31,6 +31,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mmengine.config import Config
 
 from ..attacks.builder import attack_names
+from ..checkpoint import file_sha256
 from ..evaluation.tables import markdown_table, read_results
 from .step_timing import time_configs
 
@@ -214,13 +215,30 @@ def final_checkpoint_name(cfg: Config, iters: Optional[int]) -> Optional[str]:
 
 def trained_checkpoint(work_dir: str, name: Optional[str]) -> Optional[str]:
     """The final checkpoint ``name`` of an earlier run in ``work_dir``, or
-    None (then the method trains; always when ``name`` is None)."""
+    None (then the method trains; always when ``name`` is None).
+
+    The run finished when MMEngine's ``last_checkpoint`` names ``name``;
+    the file is taken from ``work_dir`` itself, not from the absolute path
+    recorded there, so a moved out-dir still resumes.
+    """
     if name is None or not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         return None
-    checkpoint = last_checkpoint(work_dir)
-    if not osp.isfile(checkpoint) or osp.basename(checkpoint) != name:
+    checkpoint = osp.join(work_dir, name)
+    if (osp.basename(last_checkpoint(work_dir)) != name
+            or not osp.isfile(checkpoint)):
         return None
     return checkpoint
+
+
+def same_checkpoint(recorded: Optional[Dict], checkpoint: str) -> bool:
+    """Whether a robust record's ``checkpoint`` entry names the file
+    ``checkpoint``: by content (sha256) when the record has a digest and
+    the file exists, so a moved or copied out-dir still matches; by
+    absolute path otherwise."""
+    recorded = recorded or {}
+    if recorded.get('sha256') and osp.isfile(checkpoint):
+        return recorded['sha256'] == file_sha256(checkpoint)
+    return osp.abspath(str(recorded.get('path'))) == osp.abspath(checkpoint)
 
 
 def finished_test(test_dir: str, checkpoint: str, attacks: Sequence[str],
@@ -231,8 +249,7 @@ def finished_test(test_dir: str, checkpoint: str, attacks: Sequence[str],
         return None
     record = read_results(test_dir)
     same = (
-        osp.abspath(str((record.get('checkpoint') or {}).get('path')))
-        == osp.abspath(checkpoint)
+        same_checkpoint(record.get('checkpoint'), checkpoint)
         and [a.get('name') for a in record.get('attacks', [])]
         == list(attacks)
         and (record.get('subset') or {}).get('num_samples') == num_samples)

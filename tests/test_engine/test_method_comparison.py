@@ -3,9 +3,11 @@ robust tests, seconds per step relative to plain KD."""
 import argparse
 import os
 import os.path as osp
+import shutil
 
 import pytest
 
+from kdiga_mmrazor.checkpoint import file_sha256
 from kdiga_mmrazor.engine.method_comparison import (
     AUTOATTACK,
     BUDGETS,
@@ -120,11 +122,10 @@ def test_the_tested_attacks_are_configured_in_the_robust_eval_file():
             names=('pgd20_linf_2', 'autoattack_standard_linf_2'))
 
 
-def test_a_second_run_resumes_from_the_finished_work_dirs(tmp_path):
-    """Trained methods with their final checkpoint and tests whose record
-    matches (checkpoint, attacks, subset size) are not run again; a test
-    of another subset size is."""
-    commands = []
+def fake_tools(commands: list):
+    """A stand-in for tools/train.py (writes ``iter_3.pth`` and MMEngine's
+    ``last_checkpoint``) and tools/test.py (writes a robust record naming
+    the checkpoint by path and sha256, as the results hook does)."""
 
     def run(command, log_path):
         commands.append(command)
@@ -132,7 +133,8 @@ def test_a_second_run_resumes_from_the_finished_work_dirs(tmp_path):
         os.makedirs(work_dir, exist_ok=True)
         if command[1] == 'tools/train.py':
             checkpoint = osp.join(work_dir, 'iter_3.pth')
-            open(checkpoint, 'w').close()
+            with open(checkpoint, 'w') as f:
+                f.write(f'weights of run {len(commands)}')
             with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
                 f.write(checkpoint)
             return
@@ -142,24 +144,58 @@ def test_a_second_run_resumes_from_the_finished_work_dirs(tmp_path):
         write_results(dict(
             rows=[dict(model='m', member='student', clean_acc=90.0)],
             attacks=[dict(name=a) for a in attacks],
-            checkpoint=dict(path=command[3]),
+            checkpoint=dict(path=command[3], sha256=file_sha256(command[3])),
             subset=dict(num_samples=samples)), work_dir)
 
-    def time_steps(configs, repeats, batch_size):
-        return {'KD': 0.5}
+    return run
 
+
+def time_kd(configs, repeats, batch_size):
+    return {'KD': 0.5}
+
+
+def test_a_second_run_resumes_from_the_finished_work_dirs(tmp_path):
+    """Trained methods with their final checkpoint and tests whose record
+    matches (checkpoint, attacks, subset size) are not run again; a test
+    of another subset size is."""
+    commands = []
+    run = fake_tools(commands)
     budget = Budget(iters=3, pgd_samples=10, aa_samples=0, timing_repeats=1)
     methods = [Method('KD', KD)]
-    compare(methods, str(tmp_path), budget, run=run, time_steps=time_steps)
+    compare(methods, str(tmp_path), budget, run=run, time_steps=time_kd)
     assert [c[1] for c in commands] == ['tools/train.py', 'tools/test.py']
-    compare(methods, str(tmp_path), budget, run=run, time_steps=time_steps)
+    compare(methods, str(tmp_path), budget, run=run, time_steps=time_kd)
     assert len(commands) == 2
     compare(methods, str(tmp_path), Budget(3, 20, 0, 1), run=run,
-            time_steps=time_steps)
+            time_steps=time_kd)
     assert [c[1] for c in commands[2:]] == ['tools/test.py']
     longer = Budget(iters=4, pgd_samples=20, aa_samples=0, timing_repeats=1)
-    compare(methods, str(tmp_path), longer, run=run, time_steps=time_steps)
+    compare(methods, str(tmp_path), longer, run=run, time_steps=time_kd)
     assert commands[3][1] == 'tools/train.py'
+
+
+def test_a_moved_out_dir_resumes_and_new_weights_are_tested_again(tmp_path):
+    """After ``mv``, MMEngine's ``last_checkpoint`` and the robust record
+    still name the old absolute path: the checkpoint is found in the work
+    dir and the record matched by content, so nothing reruns; other
+    weights under the same name are tested again."""
+    commands = []
+    run = fake_tools(commands)
+    budget = Budget(iters=3, pgd_samples=10, aa_samples=0, timing_repeats=1)
+    methods = [Method('KD', KD)]
+    compare(methods, str(tmp_path / 'old'), budget, run=run,
+            time_steps=time_kd)
+    assert len(commands) == 2
+    shutil.move(str(tmp_path / 'old'), str(tmp_path / 'new'))
+    compare(methods, str(tmp_path / 'new'), budget, run=run,
+            time_steps=time_kd)
+    assert len(commands) == 2
+    with open(tmp_path / 'new' / 'KD' / 'iter_3.pth', 'w') as f:
+        f.write('other weights')
+    compare(methods, str(tmp_path / 'new'), budget, run=run,
+            time_steps=time_kd)
+    assert [c[1] for c in commands[2:]] == ['tools/test.py']
+    assert commands[2][3] == str(tmp_path / 'new' / 'KD' / 'iter_3.pth')
 
 
 def test_final_checkpoint_name_of_iteration_and_epoch_schedules():

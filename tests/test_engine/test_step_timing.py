@@ -1,6 +1,9 @@
 """Interleaved step timing: medians, warm-up, any config's model."""
+import logging
+
 import pytest
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 from kdiga_mmrazor.engine.step_timing import seconds_per_step, time_configs
 
@@ -33,3 +36,23 @@ def test_configs_train_steps_are_timed(config):
     seconds = time_configs({'m': Config.fromfile(f'{REPO}/{config}')},
                            batch_size=4, repeats=1)
     assert set(seconds) == {'m'} and 0 < seconds['m'] < 30
+
+
+def test_timing_leaves_the_checkpoints_out_and_says_so_once(mmengine_log):
+    """The teacher's checkpoint is left out on purpose: no warning that it
+    keeps its initial weights, one info line instead; the filter is gone
+    afterwards."""
+    import kdiga_mmrazor  # noqa: F401
+    from kdiga_mmrazor.engine.step_timing import build_for_timing
+    from kdiga_mmrazor.models.algorithms.teacher_weights import (
+        NO_TEACHER_CHECKPOINT,
+    )
+    cfg = Config.fromfile(
+        f'{REPO}/configs/kdiga_resnet4b_resnet20_cifar10-pretrained.py')
+    cfg.model.teacher_ckpt = '/nonexistent/teacher.pth'
+    build_for_timing(cfg)
+    assert mmengine_log.view(logging.WARNING, NO_TEACHER_CHECKPOINT) == []
+    info = mmengine_log.view(logging.INFO, 'step timing:')
+    assert len(info) == 1 and 'model.teacher_ckpt' in info[0]
+    MMLogger.get_current_instance().warning(f'x: {NO_TEACHER_CHECKPOINT}')
+    assert len(mmengine_log.view(logging.WARNING, NO_TEACHER_CHECKPOINT)) == 1

@@ -30,6 +30,9 @@ from torch import nn
 
 from ...checkpoint import load_state_dict_checked, state_dict_digest
 
+#: The start of the warning logged when no key loads the teacher.
+NO_TEACHER_CHECKPOINT = 'no checkpoint loads the teacher'
+
 
 class TeacherSource(NamedTuple):
     """One file that loads (part of) the teacher."""
@@ -125,7 +128,7 @@ def load_teacher(teacher: nn.Module, sources: List[TeacherSource],
     """
     if not sources:
         print_log(
-            f'{who}: no checkpoint loads the teacher (model.teacher_ckpt, '
+            f'{who}: {NO_TEACHER_CHECKPOINT} (model.teacher_ckpt, '
             'model.teacher.init_cfg and model.teacher.backbone.init_cfg '
             'are all unset): it keeps its initial weights',
             logger='current',
