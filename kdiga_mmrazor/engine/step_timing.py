@@ -24,31 +24,30 @@ from torch import nn
 from ..models.algorithms.teacher_weights import NO_TEACHER_CHECKPOINT
 
 
-class _DropNoTeacherWarning(logging.Filter):
-    """Drops the algorithm's "no checkpoint loads the teacher" warning,
-    which is expected when the checkpoints are left out on purpose."""
+@contextlib.contextmanager
+def _no_teacher_warning_dropped() -> Iterator[None]:
+    """The current logger drops the algorithm's "no checkpoint loads the
+    teacher" warning meanwhile (expected when ``teacher_ckpt`` is left out
+    on purpose)."""
+    logger = MMLogger.get_current_instance()
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def keep(record: logging.LogRecord) -> bool:
         return NO_TEACHER_CHECKPOINT not in record.getMessage()
 
-
-@contextlib.contextmanager
-def _expected_missing_teacher() -> Iterator[None]:
-    logger = MMLogger.get_current_instance()
-    drop = _DropNoTeacherWarning()
-    logger.addFilter(drop)
+    logger.addFilter(keep)
     try:
         yield
     finally:
-        logger.removeFilter(drop)
+        logger.removeFilter(keep)
 
 
 def build_for_timing(cfg: Config) -> nn.Module:
     """The config's model without its ``teacher_ckpt``/``student_ckpt``
     (weights do not change the cost, and the files need not exist), in
     train mode, on the GPU when there is one (the data preprocessor moves
-    each batch to it). The algorithm's warning that no checkpoint loads
-    the teacher is not logged: one info line says so instead."""
+    each batch to it). When ``teacher_ckpt`` is left out, the algorithm's
+    warning that no checkpoint loads the teacher is not logged: one info
+    line says so instead (a config without one keeps its warning)."""
     model_cfg = copy.deepcopy(cfg.model)
     left_out = [key for key in ('teacher_ckpt', 'student_ckpt')
                 if model_cfg.get(key)]
@@ -60,7 +59,8 @@ def build_for_timing(cfg: Config) -> nn.Module:
         print_log(f'step timing: {cfg.model.get("type")} is built without '
                   f'model.{" and model.".join(left_out)} (weights do not '
                   'change the cost)', logger='current')
-    with _expected_missing_teacher():
+    with (_no_teacher_warning_dropped() if 'teacher_ckpt' in left_out
+          else contextlib.nullcontext()):
         model = MODELS.build(model_cfg)
     if torch.cuda.is_available():
         model = model.cuda()

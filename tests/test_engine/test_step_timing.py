@@ -56,3 +56,8 @@ def test_timing_leaves_the_checkpoints_out_and_says_so_once(mmengine_log):
     assert len(info) == 1 and 'model.teacher_ckpt' in info[0]
     MMLogger.get_current_instance().warning(f'x: {NO_TEACHER_CHECKPOINT}')
     assert len(mmengine_log.view(logging.WARNING, NO_TEACHER_CHECKPOINT)) == 1
+    cfg.model.teacher_ckpt = None  # no teacher weights at all: still said
+    build_for_timing(cfg)
+    assert len(mmengine_log.view(logging.WARNING, NO_TEACHER_CHECKPOINT)) == 2
+    info = mmengine_log.view(logging.INFO, 'step timing:')
+    assert len(info) == 2 and 'teacher_ckpt' not in info[1]
