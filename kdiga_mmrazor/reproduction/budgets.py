@@ -3,9 +3,11 @@
 One budget fixes every number the results document depends on, so a rerun
 on the same budget reproduces it within noise (the test subsets are fixed
 and class-balanced; every training run gets ``randomness.seed=0``, the
-configs leaving it unset). Iterations shorten a config's training without
-rescaling its learning-rate schedule (``None`` keeps the config's own
-schedule).
+configs leaving it unset). Iterations shorten a ResNet-20 config's
+training without rescaling its learning-rate schedule; the ViT's warm-up and
+cosine schedule is fitted into its iterations (``Pair.fit_schedule`` in
+:mod:`~kdiga_mmrazor.reproduction.plan`). ``None`` keeps the configs' own
+schedules.
 """
 import dataclasses
 from dataclasses import dataclass

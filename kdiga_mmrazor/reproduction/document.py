@@ -99,6 +99,20 @@ def minutes_note(results: Dict) -> str:
     return note
 
 
+def standard_error_note(sizes: Sequence[int]) -> str:
+    """How far sampling moves an accuracy measured on ``n`` images: one
+    binomial standard error, :math:`100\\sqrt{p(1-p)/n}` points, at its
+    largest (:math:`p = 1/2`) for each subset size."""
+    sizes = sorted({int(n) for n in sizes if n}, reverse=True)
+    if not sizes:
+        return ''
+    each = ', '.join(f'{50 / math.sqrt(n):.1f} on {n} images' for n in sizes)
+    return ('One binomial standard error of an accuracy p measured on n '
+            'images is 100·√(p(1−p)/n) points, at most ' + each +
+            ': differences below about twice that are within sampling '
+            'noise.')
+
+
 def pair_rows(section: Dict) -> List[Dict]:
     """Rows of a pair's models, with seconds per step and the ratio to
     plain KD's where timed."""
@@ -201,7 +215,9 @@ def write_document(results: Dict, doc_path: str,
         '`--out-dir`, and a rerun resumes finished ones.', '',
         f'Budget `{budget["name"]}`: ResNet-20 students train for '
         f'{budget["iters"] or "their configs’"} iterations, the ViT for '
-        f'{budget["vit_iters"] or "its config’s"}; PGD-20 on '
+        + (f'{budget["vit_iters"]} (its warm-up and cosine schedule '
+           'fitted into them)' if budget['vit_iters'] else 'its config’s')
+        + '; PGD-20 on '
         f'{budget["curve_samples"]} fixed class-balanced test images, '
         f'AutoAttack (standard) on {budget["aa_samples"]}, diagnostics on '
         f'{budget["diagnostics_samples"]}, randomized smoothing on '
@@ -217,6 +233,10 @@ def write_document(results: Dict, doc_path: str,
         lines[-2] += (' AutoAttack tests the models of the '
                       + ', '.join(f'`{p}`' for p in aa_pairs)
                       + ' pair only.')
+    note_sizes = [budget['curve_samples'], budget['diagnostics_samples'],
+                  budget.get('vit_samples'),
+                  budget['aa_samples'], budget['smoothing_samples']]
+    lines[-2] += ' ' + standard_error_note(note_sizes)
     if not budget.get('baselines'):
         lines += ['The robust-distillation baselines (ARD, RSLAD, IAD, '
                   'AdaAD, IGDM, KDIGA + ARD) are not in this budget: each '

@@ -8,6 +8,7 @@ from kdiga_mmrazor.reproduction.document import (
     model_row,
     retention,
     smoothing_column,
+    standard_error_note,
 )
 
 
@@ -85,3 +86,11 @@ def test_a_pair_whose_students_are_at_chance_says_so():
     rows[2]['clean_loss'] = None  # not measured: no claim either way
     assert chance_level_note(rows) == ''
     assert chance_level_note(rows[:1]) == ''
+
+
+def test_standard_error_is_the_binomial_one_at_one_half():
+    note = standard_error_note([500, 200, 200, 50, 0, None])
+    # 100·√(0.25/n): 2.236, 3.536, 7.071 points
+    assert 'at most 2.2 on 500 images, 3.5 on 200 images, 7.1 on 50 ' \
+        'images:' in note
+    assert standard_error_note([None, 0]) == ''

@@ -77,6 +77,12 @@ def test_vit_pair_uses_its_own_iterations(lab, tmp_path):
     trains = [c for c in lab.commands if c[1] == 'tools/train.py']
     assert [c[2] for c in trains] == [PAIRS['vit'].kd, PAIRS['vit'].kdiga]
     assert all('train_cfg.max_iters=3' in c for c in trains)
+    # The ViT's warm-up and cosine are fitted into the run's 3 iterations.
+    for command in trains:
+        assert option(command, 'param_scheduler.0.end') == '2'
+        assert option(command, 'param_scheduler.1.begin') == '2'
+        assert option(command, 'param_scheduler.1.end') == '3'
+        assert option(command, 'param_scheduler.1.by_epoch') == 'False'
     tests = [c for c in lab.commands if c[1] == 'tools/test.py']
     assert len(tests) == 4  # curve and diagnostics of KD and KDIGA
     assert all(c[c.index('--num-samples') + 1] == '7' for c in tests)
@@ -85,6 +91,20 @@ def test_vit_pair_uses_its_own_iterations(lab, tmp_path):
            if c[1] == 'tools/test.py']
     assert sorted(c[c.index('--num-samples') + 1] for c in cnn) == sorted(
         [str(budget.curve_samples), str(budget.diagnostics_samples)] * 2)
+    # The ResNet-20 runs are the start of their configs' own schedule.
+    cnn_trains = [c for c in lab.commands if c[1] == 'tools/train.py'][2:]
+    assert len(cnn_trains) == 2
+    assert not any('param_scheduler' in o for c in cnn_trains for o in c)
+
+
+def test_the_configs_own_schedule_is_kept_when_the_budget_keeps_it(
+        lab, tmp_path):
+    budget = dataclasses.replace(BUDGETS['smoke'], iters=None, vit_iters=None)
+    run_pair(PAIRS['vit'], budget, str(tmp_path), run=lab, time_steps=None)
+    trains = [c for c in lab.commands if c[1] == 'tools/train.py']
+    assert len(trains) == 2
+    assert not any('param_scheduler' in o or 'max_iters' in o
+                   for c in trains for o in c)
 
 
 def test_gamma_sweep_reuses_kd_and_kdiga_and_orders_by_gamma(lab, tmp_path):

@@ -38,6 +38,9 @@ def test_document_from_every_section_and_a_rerun_runs_nothing(lab, tmp_path):
     assert (f'**γ = 3**: {20 * (1 - 2.718281828459045**-3):.1f}% at '
             f'{clean_of(3):.1f}% clean') in text
     assert 'within the promised 5' in text
+    assert 'One binomial standard error' in text
+    assert 'the ViT for 2 (its warm-up and cosine schedule fitted into ' \
+        'them)' in text
     assert '| smoothing r=0 | smoothing r=0.25 |' in text
     assert 'baselines (ARD, RSLAD' not in text  # the budget trains ARD
     assert '| ARD |' in text
