@@ -2,7 +2,9 @@
 # resnet4b, trained as ard_resnet4b_resnet20_cifar10-pretrained.py (its
 # teacher, student, schedule, evaluation and inner-maximisation budget:
 # ε = 2/255, step 0.5/255, 10 steps, student in eval mode).
-# Not yet measured.
+# Measured (1 epoch, CPU, seed 0; README "Baselines, one epoch"):
+# clean 69.8 | PGD-20 @2/255 52.4 | @8/255 8.8 (500 images) |
+# AutoAttack @2/255 56.0 (50 images) | 9.61× a plain-KD step.
 _base_ = [
     './ard_resnet4b_resnet20_cifar10-pretrained.py',
     './_base_/robust_distill/adaad.py',  # defines `adaad_distill`

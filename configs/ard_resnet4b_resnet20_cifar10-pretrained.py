@@ -7,7 +7,9 @@
 # ε = 2/255, step ε/4 = 0.5/255 (the papers' 2/255 : 8/255), 10 steps,
 # L∞, the student in eval mode while it attacks itself. The other
 # robust-distillation configs inherit this one.
-# Not yet measured.
+# Measured (1 epoch, CPU, seed 0; README "Baselines, one epoch"):
+# clean 72.6 | PGD-20 @2/255 51.6 | @8/255 6.2 (500 images) |
+# AutoAttack @2/255 48.0 (50 images) | 8.72× a plain-KD step.
 _base_ = [
     './kdiga_resnet4b_resnet20_cifar10-pretrained.py',
     './_base_/robust_distill/ard.py',  # defines `ard_distill`

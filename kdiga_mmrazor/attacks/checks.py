@@ -72,6 +72,20 @@ def check_pixel_scale(owner: str, key: str, value, norm: str) -> float:
     return value
 
 
+def check_step_within_radius(owner: str, attack) -> None:
+    """Refuse a PGD step size α larger than its radius ε (``model.attack``
+    of a training or distillation algorithm): α > ε is almost always the
+    two swapped, as in ``PGDAttack(2 / 255, 8 / 255)`` read off code that
+    takes the step first. FGSM-RS's α = 1.25ε is not checked here."""
+    alpha = getattr(attack, 'radii', {}).get('alpha')
+    if alpha is not None and alpha > attack.eps:
+        raise ValueError(
+            f'{owner}: model.attack.alpha={alpha:.5g} (the step size) '
+            f'exceeds model.attack.eps={attack.eps:.5g} (the radius): are '
+            'they swapped? PGDAttack takes eps first, e.g. eps=8 / 255, '
+            'alpha=2 / 255')
+
+
 def cube_diameter(sample_shape: Sequence[int], norm: str) -> float:
     r"""Diameter of :math:`[0, 1]^d` in ``norm``, :math:`d` = the product
     of ``sample_shape``: 1 (L∞), :math:`\sqrt{d}` (L2), :math:`d` (L1)."""

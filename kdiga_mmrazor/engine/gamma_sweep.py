@@ -5,25 +5,26 @@ accuracy for robustness; :mod:`.gamma_calibration` chooses it from this
 sweep. The config is trained once per γ of a grid and once with γ = 0
 (plain KD on the same config and schedule, the reference), for the same
 short number of iterations (``tools/train.py``: validation off, one
-checkpoint; the learning-rate schedule is the config's, not rescaled to
-the shorter run), each in its own MMEngine work dir
+checkpoint; the config's learning-rate schedule and IAD's warm-up fitted
+into the shorter run, :mod:`.schedule_fitting`), each in its own MMEngine
+work dir
 ``{work_dir}/gamma_{γ:g}`` (logs, config dump, checkpoint), then its
 student is robust-tested on a fixed class-balanced subset, clean and one
 attack (``tools/test.py --robust``, into ``{work_dir}/gamma_{γ:g}/test``).
 The command builders are :mod:`.method_comparison`'s.
 
 Runs resume: a γ whose work dir holds its robust results, recorded with the
-same settings (``calibration_settings.json``: config, γ, iterations,
-subset size, attack, robust-eval file, ``--cfg-options``), is not run
+same settings (``calibration_settings.json``: config and its content's
+digest, γ, iterations, subset size, attack, robust-eval file,
+``--cfg-options``, seed), is not run
 again; a finished training (``iter_{iters}.pth``) without its test is only
 tested; a work dir recorded with other settings, or not by a sweep, is
 refused before anything runs.
 """
-import json
 import math
-import os
 import os.path as osp
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config
@@ -34,10 +35,15 @@ from .method_comparison import (
     ROBUST_EVAL,
     Budget,
     Method,
-    last_checkpoint,
     run_command,
     test_command,
     train_command,
+)
+from .run_records import (
+    check_recorded_run,
+    config_digest,
+    last_checkpoint,
+    record_settings,
     trained_checkpoint,
 )
 
@@ -92,9 +98,16 @@ class Sweep:
     cfg_options: Sequence[str] = field(default_factory=tuple)
     seed: Optional[int] = 0  # randomness.seed of every run (None: unset)
 
+    @cached_property
+    def config_sha256(self) -> str:
+        """The config's content digest (bases merged), read once."""
+        return config_digest(self.config)
+
     def settings(self, gamma: float) -> Dict:
-        """What a run's results depend on, as recorded in its work dir."""
-        return dict(config=self.config, gamma=float(gamma), iters=self.iters,
+        """What a run's results depend on, as recorded in its work dir
+        (the config by path and content: an edited config is refused)."""
+        return dict(config=self.config, config_sha256=self.config_sha256,
+                    gamma=float(gamma), iters=self.iters,
                     num_samples=self.num_samples, attack=self.attack,
                     robust_eval=self.robust_eval,
                     cfg_options=list(self.cfg_options), seed=self.seed)
@@ -113,21 +126,8 @@ def gamma_dir(work_dir: str, gamma: float) -> str:
 
 def check_run_dir(run_dir: str, settings: Dict) -> None:
     """Refuse a work dir holding something other than this run."""
-    path = osp.join(run_dir, SETTINGS)
-    if osp.isfile(path):
-        with open(path) as f:
-            recorded = json.load(f)
-        if recorded == settings:
-            return
-        diff = {k: (recorded.get(k), v) for k, v in settings.items()
-                if recorded.get(k) != v}
-        raise ValueError(
-            f'{run_dir} holds a run with other settings (recorded, now: '
-            f'{diff}); use another --work-dir or delete {run_dir}')
-    if osp.isdir(run_dir) and os.listdir(run_dir):
-        raise ValueError(
-            f'{run_dir} is not empty and has no {SETTINGS} (not a run of '
-            f'this calibration); use another --work-dir or delete it')
+    check_recorded_run(run_dir, settings, SETTINGS,
+                           owner='this calibration', option='--work-dir')
 
 
 def measured(test_dir: str, attack: str) -> Dict[str, float]:
@@ -152,9 +152,7 @@ def run_gamma(sweep: Sweep, gamma: float, work_dir: str,
     """Train and test γ unless its work dir already did; its row."""
     run_dir, settings = gamma_dir(work_dir, gamma), sweep.settings(gamma)
     check_run_dir(run_dir, settings)
-    os.makedirs(run_dir, exist_ok=True)
-    with open(osp.join(run_dir, SETTINGS), 'w') as f:
-        json.dump(settings, f, indent=2)
+    record_settings(run_dir, settings, SETTINGS)
     test_dir = osp.join(run_dir, 'test')
     if not osp.isfile(osp.join(test_dir, 'robust_results.json')):
         method = sweep.method(gamma)

@@ -1,9 +1,9 @@
 """Train and robust-test several methods on one budget, in one table.
 
 Every method is a config: it is trained with ``tools/train.py`` for the
-budget's iterations (validation off; one checkpoint at the end, or the
-config's own schedule and checkpoints; the learning-rate schedule is the
-config's, not rescaled to a shorter run), its
+budget's iterations (validation off; one checkpoint at the end, the
+config's learning-rate schedule fitted into them; or the config's own
+schedule and checkpoints), its
 student is robust-tested with ``tools/test.py --robust`` (PGD-20 at each
 ε on a fixed class-balanced subset, AutoAttack on a smaller one), and the
 seconds per training step of every method are measured in this one
@@ -20,6 +20,12 @@ Runs resume: a method whose work dir already holds its final checkpoint
 is not trained again, and a test whose ``robust_results.json`` records
 the same checkpoint (by content, so a moved out-dir still resumes),
 attacks and subset size is not rerun (delete the work dir to redo one).
+Each work dir records what its results depend on (``SETTINGS``: the
+config, its content's digest and the training ``--cfg-options``; a test's
+robust-eval file, attacks, subset and options): a trained work dir
+recorded with other settings, or holding files but no record, is refused
+before anything runs, and a test recorded with other settings is run
+again.
 """
 import os
 import os.path as osp
@@ -31,8 +37,16 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mmengine.config import Config
 
 from ..attacks.builder import attack_names
-from ..checkpoint import file_sha256
 from ..evaluation.tables import markdown_table, read_results
+from .run_records import (
+    check_recorded_run,
+    config_digest,
+    finished_test,
+    last_checkpoint,
+    record_settings,
+    trained_checkpoint,
+)
+from .schedule_fitting import fitted_schedule_options
 from .step_timing import time_configs
 
 ROBUST_EVAL = 'configs/_base_/robust_eval/cifar10_linf_2_8.py'
@@ -49,7 +63,11 @@ class Budget:
     CIFAR-10 test set); ``aa_samples=0`` skips AutoAttack. ``seed`` is
     every training run's ``randomness.seed`` (the configs leave it unset,
     i.e. a new seed per run; None keeps that); a method's own options
-    come after it and can replace it.
+    come after it and can replace it. ``fit_schedule``: a run of other
+    length than its config's fits the config's learning-rate schedule
+    and iteration-counted settings (IAD's warm-up) into ``iters``
+    (:mod:`.schedule_fitting`); False runs the first ``iters`` of the
+    config's own schedule.
     """
     iters: Optional[int]
     pgd_samples: int
@@ -57,6 +75,7 @@ class Budget:
     timing_repeats: int
     batch_size: Optional[int] = None  # None: the config's own
     seed: Optional[int] = 0
+    fit_schedule: bool = True
 
 
 BUDGETS = {
@@ -97,6 +116,14 @@ DISTILLATION = {
     'ARD+IGDM': 'configs/ard-igdm_resnet4b_resnet20_cifar10-pretrained.py',
     'KDIGA+ARD': 'configs/kdiga-ard_resnet4b_resnet20_cifar10-pretrained.py',
 }
+# The same methods training the ResNet-20 from scratch, on the from-scratch
+# KDIGA config's 200-epoch schedule (fitted into a shorter budget).
+DISTILLATION_SCRATCH = {
+    name: config.replace('-pretrained.py', '.py')
+    for name, config in DISTILLATION.items()
+}
+STANDARD_TRAINING = Method('standard training (no attack)',
+                           'configs/adversarial/standard_resnet20_cifar10.py')
 ADVERSARIAL_TRAINING = {
     'PGD-AT': 'configs/adversarial/pgd-at_resnet20_cifar10.py',
     'TRADES': 'configs/adversarial/trades_resnet20_cifar10.py',
@@ -131,6 +158,10 @@ def train_command(method: Method, work_dir: str, budget: Budget) -> List[str]:
     """``tools/train.py`` for the budget: seeded, no validation, one
     checkpoint."""
     options = [] if budget.seed is None else [f'randomness.seed={budget.seed}']
+    if budget.iters is not None and budget.fit_schedule:
+        cfg = Config.fromfile(method.config)
+        if (cfg.get('train_cfg') or {}).get('max_iters') != budget.iters:
+            options += fitted_schedule_options(cfg, budget.iters)
     options += list(method.options) + ['train_cfg.val_begin=100000000']
     if budget.iters is not None:
         options += [
@@ -165,6 +196,23 @@ def test_command(method: Method, checkpoint: str, work_dir: str,
     return command
 
 
+def train_settings(method: Method, budget: Budget) -> Dict:
+    """What a trained method's weights depend on: its config (path and
+    content) and the ``--cfg-options`` of its training (seed, iterations,
+    batch size, the fitted schedule, the method's own options)."""
+    command = train_command(method, '', budget)
+    return dict(config=method.config,
+                config_sha256=config_digest(method.config),
+                cfg_options=command[command.index('--cfg-options') + 1:])
+
+
+def test_settings(method: Method, spec: TestSpec) -> Dict:
+    """What a robust test's record depends on beside the checkpoint."""
+    return dict(robust_eval=spec.robust_eval, attacks=list(spec.attacks),
+                num_samples=spec.num_samples,
+                cfg_options=list(method.options) + list(spec.options))
+
+
 def run_command(command: List[str], log_path: str) -> None:
     """Run a tool, its output to ``log_path``; a failure names the log and
     shows its end."""
@@ -177,12 +225,6 @@ def run_command(command: List[str], log_path: str) -> None:
             tail = log.read()[-3000:]
         raise RuntimeError(f'{" ".join(command)} exited {code}; log '
                            f'{log_path}:\n{tail}')
-
-
-def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint MMEngine recorded last in ``work_dir``."""
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 def check_test_attacks(robust_eval: str = ROBUST_EVAL,
@@ -213,49 +255,6 @@ def final_checkpoint_name(cfg: Config, iters: Optional[int]) -> Optional[str]:
     return None
 
 
-def trained_checkpoint(work_dir: str, name: Optional[str]) -> Optional[str]:
-    """The final checkpoint ``name`` of an earlier run in ``work_dir``, or
-    None (then the method trains; always when ``name`` is None).
-
-    The run finished when MMEngine's ``last_checkpoint`` names ``name``;
-    the file is taken from ``work_dir`` itself, not from the absolute path
-    recorded there, so a moved out-dir still resumes.
-    """
-    if name is None or not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        return None
-    checkpoint = osp.join(work_dir, name)
-    if (osp.basename(last_checkpoint(work_dir)) != name
-            or not osp.isfile(checkpoint)):
-        return None
-    return checkpoint
-
-
-def same_checkpoint(recorded: Optional[Dict], checkpoint: str) -> bool:
-    """Whether a robust record's ``checkpoint`` entry names the file
-    ``checkpoint``: by content (sha256) when the record has a digest and
-    the file exists, so a moved or copied out-dir still matches; by
-    absolute path otherwise."""
-    recorded = recorded or {}
-    if recorded.get('sha256') and osp.isfile(checkpoint):
-        return recorded['sha256'] == file_sha256(checkpoint)
-    return osp.abspath(str(recorded.get('path'))) == osp.abspath(checkpoint)
-
-
-def finished_test(test_dir: str, checkpoint: str, attacks: Sequence[str],
-                  num_samples: Optional[int]) -> Optional[Dict]:
-    """The record of an earlier identical test in ``test_dir`` (same
-    checkpoint file, attacks and subset size), or None."""
-    if not osp.isfile(osp.join(test_dir, 'robust_results.json')):
-        return None
-    record = read_results(test_dir)
-    same = (
-        same_checkpoint(record.get('checkpoint'), checkpoint)
-        and [a.get('name') for a in record.get('attacks', [])]
-        == list(attacks)
-        and (record.get('subset') or {}).get('num_samples') == num_samples)
-    return record if same else None
-
-
 def student_row(name: str, records: Sequence[Dict]) -> Dict:
     """The student's metrics of several robust tests, merged; a key
     several tests report (``clean_acc``) keeps the first test's value
@@ -268,6 +267,25 @@ def student_row(name: str, records: Sequence[Dict]) -> Dict:
                     if key not in ('model', 'member'):
                         row.setdefault(key, value)
     return row
+
+
+def plot_eps_curves(records: Dict[str, Dict[str, Dict]], path: str) -> str:
+    """Robust accuracy against ε of every method, one line per method and
+    attack family (clean accuracy at ε = 0), drawn from ``compare``'s
+    ``records`` (method ↦ test kind ↦ robust record) as
+    ``tools/analysis/gather_robust_results.py`` draws work dirs
+    (:mod:`~kdiga_mmrazor.evaluation.comparison`); returns ``path``."""
+    from ..evaluation.comparison import curves, plot_curves
+    flat, names = [], []
+    for name, by_kind in records.items():
+        for record in by_kind.values():
+            students = [r for r in record['rows']
+                        if r.get('member', 'student') == 'student']
+            flat.append(dict(record, rows=students[:1]))
+            names.append(name)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    plot_curves(curves(flat, names), path)
+    return path
 
 
 def compare(methods: Sequence[Method],
@@ -295,6 +313,10 @@ def compare(methods: Sequence[Method],
     tests = default_tests(budget) if tests is None else list(tests)
     for spec in tests:
         check_test_attacks(spec.robust_eval, spec.attacks)
+    for method in methods:
+        if method.trained:
+            check_recorded_run(osp.join(out_dir, method.name),
+                               train_settings(method, budget))
     rows, trained, all_records = [], {}, {}
     for method in methods:
         work_dir = osp.join(out_dir, method.name)
@@ -304,6 +326,7 @@ def compare(methods: Sequence[Method],
             checkpoint = trained_checkpoint(
                 work_dir, final_checkpoint_name(cfg, budget.iters))
             if checkpoint is None:
+                record_settings(work_dir, train_settings(method, budget))
                 run(train_command(method, work_dir, budget),
                     osp.join(work_dir, 'train.log'))
                 checkpoint = last_checkpoint(work_dir)
@@ -311,9 +334,11 @@ def compare(methods: Sequence[Method],
         records = {}
         for spec in tests:
             test_dir = osp.join(work_dir, f'test_{spec.kind}')
+            settings = test_settings(method, spec)
             record = finished_test(test_dir, checkpoint, spec.attacks,
-                                   spec.num_samples)
+                                   spec.num_samples, settings)
             if record is None:
+                record_settings(test_dir, settings)
                 run(test_command(method, checkpoint, test_dir, spec.attacks,
                                  spec.num_samples, spec.robust_eval,
                                  spec.options),

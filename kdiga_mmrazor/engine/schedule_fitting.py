@@ -17,7 +17,10 @@ for ``begin``, ``end`` and the schedulers' own positions (``T_max``,
 (``by_epoch=False``; an epoch is ``iters_per_epoch`` iterations), a
 boundary at least two iterations after the one before it. Learning rates,
 factors and ``eta_min`` are kept, so the shortened run passes through the
-same learning rates in the same order.
+same learning rates in the same order. Model settings counted in
+iterations (:data:`MODEL_ITERATION_KEYS`: IAD's warm-up, IGDM's ramp) are
+scaled the same way, so IAD's self-term still switches on at the same
+share of the run.
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -36,6 +39,9 @@ POSITION_KEYS = {
     'StepLR': ('step_size', ),
 }
 SUFFIXES = ('LR', 'Momentum', 'ParamScheduler')
+# Model settings counted in training iterations, scaled like the schedule
+# when the config sets them (IAD's warm-up, IGDM's ramp).
+MODEL_ITERATION_KEYS = ('iad_warmup_iters', 'igdm_ramp_iters')
 
 
 def _kind(scheduler_type: str) -> Optional[str]:
@@ -84,8 +90,8 @@ def fitted_schedule_options(cfg: Config, iters: int) -> List[str]:
         iters: The shortened run's ``train_cfg.max_iters``.
 
     Returns:
-        One ``param_scheduler[.i].key=value`` option per changed key (none
-        when the config has no scheduler).
+        One ``model.key=value`` or ``param_scheduler[.i].key=value``
+        option per changed key (none when the config has neither).
 
     Raises:
         ValueError: ``iters`` is not positive, a scheduler is epoch-based
@@ -94,9 +100,16 @@ def fitted_schedule_options(cfg: Config, iters: int) -> List[str]:
     """
     if iters < 1:
         raise ValueError(f'fitting the schedule needs iters >= 1, got {iters}')
+    options = []
+    model = cfg.get('model') or {}
+    for key in MODEL_ITERATION_KEYS:
+        if model.get(key) is not None:
+            total = _total_iters(cfg, int(cfg.get('iters_per_epoch') or 1))
+            options.append(
+                f'model.{key}={int(round(model[key] * iters / total))}')
     schedulers = cfg.get('param_scheduler')
     if not schedulers:
-        return []
+        return options
     as_list = isinstance(schedulers, (list, tuple))
     schedulers = list(schedulers) if as_list else [schedulers]
     iters_per_epoch = cfg.get('iters_per_epoch')
@@ -129,7 +142,6 @@ def fitted_schedule_options(cfg: Config, iters: int) -> List[str]:
     boundaries = _fitted_boundaries(
         sorted({p for span in spans for p in span}), total, iters)
 
-    options = []
     for index, scheduler in enumerate(schedulers):
         kind, unit = _kind(str(scheduler['type'])), units[index]
         begin, end = (boundaries[p] for p in spans[index])

@@ -5,6 +5,12 @@ distillation runs an attack on the student every step, KDIGA does not. To
 make the ratios hold on a noisy machine, every config's model takes its
 train steps on the same batch, interleaved (one step of each, in turn),
 after a warm-up step each, and the median is reported.
+
+Each step is timed as a late step of its run: the message hub's ``iter``
+is set to the last iteration of the longest config (``train_cfg.max_iters
+- 1``) while they run, so what switches on during training (IAD's
+self-introspection term after ``iad_warmup_iters``, IGDM's full weight
+after its ramp) is in the time, not the cheaper first step.
 """
 import contextlib
 import copy
@@ -15,7 +21,7 @@ from typing import Callable, Dict, Iterator, List, Mapping
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger, print_log
+from mmengine.logging import MessageHub, MMLogger, print_log
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
@@ -105,6 +111,32 @@ def seconds_per_step(steps: Mapping[str, Callable[[], None]],
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+@contextlib.contextmanager
+def late_training_step(iteration: int) -> Iterator[None]:
+    """The current message hub at ``iter = iteration`` (``max_iters =
+    iteration + 1``) inside the block, as a runner's last step sets it;
+    afterwards each is back at its value before (0 and None when unset,
+    what a model reads outside a runner)."""
+    hub = MessageHub.get_current_instance()
+    saved = dict(iter=hub.get_info('iter', 0),
+                 max_iters=hub.get_info('max_iters'))
+    hub.update_info('iter', iteration)
+    hub.update_info('max_iters', iteration + 1)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            hub.update_info(key, value)
+
+
+def last_iteration(configs: Mapping[str, Config]) -> int:
+    """The last iteration (0-based) of the longest config's run; 0 when
+    none states ``train_cfg.max_iters``."""
+    ends = [int((cfg.get('train_cfg') or {}).get('max_iters') or 0)
+            for cfg in configs.values()]
+    return max([0] + ends) - 1 if any(ends) else 0
+
+
 def time_configs(configs: Mapping[str, Config],
                  batch_size: int = 128,
                  image_size: int = 32,
@@ -119,4 +151,5 @@ def time_configs(configs: Mapping[str, Config],
         model = build_for_timing(cfg)
         wrapper = trainable_optim_wrapper(model)
         steps[name] = (lambda m=model, w=wrapper: m.train_step(batch, w))
-    return seconds_per_step(steps, repeats)
+    with late_training_step(last_iteration(configs)):
+        return seconds_per_step(steps, repeats)

@@ -5,8 +5,8 @@ on the same budget reproduces it within noise (the test subsets are fixed
 and class-balanced; every training run gets ``randomness.seed=0``, the
 configs leaving it unset). Iterations shorten a ResNet-20 config's
 training without rescaling its learning-rate schedule; the ViT's warm-up and
-cosine schedule is fitted into its iterations (``Pair.fit_schedule`` in
-:mod:`~kdiga_mmrazor.reproduction.plan`). ``None`` keeps the configs' own
+cosine schedule is fitted into its iterations
+(:meth:`ReproductionBudget.training`). ``None`` keeps the configs' own
 schedules.
 """
 import dataclasses
@@ -83,12 +83,21 @@ class ReproductionBudget:
 
     def training(self, vit: bool = False) -> Budget:
         """The :class:`~kdiga_mmrazor.engine.method_comparison.Budget` of
-        one comparison (its test sizes are the curve's)."""
+        one comparison (its test sizes are the curve's).
+
+        The ViT's schedule is fitted into its iterations: its 5-epoch
+        warm-up would outlast a CPU budget's run, which would then train
+        at about 1e-6 and leave the student at its initial weights. The
+        ResNet-20 runs are the start of their configs' own runs (the
+        pre-trained student's one-cycle schedule is one epoch long; from
+        scratch, the first epochs of the step schedule are at its full
+        learning rate).
+        """
         return Budget(iters=self.vit_iters if vit else self.iters,
                       pgd_samples=self.curve_samples,
                       aa_samples=self.aa_samples,
                       timing_repeats=self.timing_repeats,
-                      batch_size=self.batch_size)
+                      batch_size=self.batch_size, fit_schedule=vit)
 
     def settings(self) -> Dict:
         """The budget as a JSON-able dict (for the document)."""

@@ -21,7 +21,7 @@ reader can open any of them. The sections:
 import os.path as osp
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -30,13 +30,11 @@ from ..engine.method_comparison import (
     DISTILLATION,
     STUDENT,
     TEACHER,
-    Budget,
     Method,
     TestSpec,
     compare,
     run_command,
 )
-from ..engine.schedule_fitting import fitted_schedule_options
 from ..engine.step_timing import time_configs
 from .budgets import ReproductionBudget
 
@@ -50,22 +48,12 @@ DIAGNOSTICS_EPS = 2 / 255  # the teacher's training ε
 
 @dataclass(frozen=True)
 class Pair:
-    """A teacher → student setting: its plain-KD and KDIGA configs.
-
-    ``fit_schedule``: a shortened run fits the configs' learning-rate
-    schedule into its iterations. The ViT's does: its 5-epoch warm-up would
-    outlast a CPU budget's run, which would then train at about 1e-6 and
-    leave the student at its initial weights. The ResNet-20 pairs' don't: a
-    shortened run is the start of the config's own run (the pre-trained
-    student's one-cycle schedule is one epoch long; from scratch, the first
-    epochs of the step schedule are at its full learning rate).
-    """
+    """A teacher → student setting: its plain-KD and KDIGA configs."""
     key: str
     title: str
     kd: str
     kdiga: str
     vit: bool = False
-    fit_schedule: bool = False
 
 
 PAIRS = OrderedDict(
@@ -78,7 +66,7 @@ PAIRS = OrderedDict(
     vit=Pair('vit', 'resnet4b → ViT-Tiny/4 from scratch (CNN → ViT)',
              'configs/kd_resnet4b_vit-tiny-p4_cifar10.py',
              'configs/kdiga_resnet4b_vit-tiny-p4_cifar10.py',
-             vit=True, fit_schedule=True),
+             vit=True),
 )
 SECTIONS = ('pretrained', 'gamma', 'calibration', 'cnn', 'vit')
 
@@ -133,18 +121,6 @@ def teacher_diagnostics_test(budget: ReproductionBudget) -> TestSpec:
                     spec.robust_eval, options=spec.options[:1])
 
 
-def schedule_options(config: str, pair: Pair,
-                     training: Budget) -> Tuple[str, ...]:
-    """For a pair with ``fit_schedule``, the config's learning-rate
-    schedule fitted into the budget's iterations
-    (:mod:`~kdiga_mmrazor.engine.schedule_fitting`); nothing otherwise or
-    when the budget keeps the config's own schedule."""
-    if not pair.fit_schedule or training.iters is None:
-        return ()
-    return tuple(fitted_schedule_options(Config.fromfile(config),
-                                         training.iters))
-
-
 def run_pair(pair: Pair, budget: ReproductionBudget, out_dir: str,
              run: Run = run_command,
              time_steps: Optional[Callable] = time_configs) -> Dict:
@@ -163,12 +139,7 @@ def run_pair(pair: Pair, budget: ReproductionBudget, out_dir: str,
         evaluated['before'] = compare(
             [STUDENT], work, training, run=run, time_steps=None,
             tests=curve_tests(budget) + [teacher_diagnostics_test(budget)])
-    distilled = [Method('KD', pair.kd, options=schedule_options(pair.kd,
-                                                                pair,
-                                                                training)),
-                 Method('KDIGA', pair.kdiga,
-                        options=schedule_options(pair.kdiga, pair,
-                                                 training))]
+    distilled = [Method('KD', pair.kd), Method('KDIGA', pair.kdiga)]
     tests = curve_tests(budget, pair.key) + [diagnostics_test(budget,
                                                             pair.key)]
     if pair.key == 'pretrained':

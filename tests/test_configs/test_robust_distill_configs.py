@@ -33,9 +33,11 @@ CONFIGS = {
 }
 
 
-def _path(name: str) -> str:
+def _path(name: str, suffix: str = '-pretrained') -> str:
+    """The config of ``name`` fine-tuning the pre-trained student
+    (``-pretrained``) or training it from scratch (``''``)."""
     return osp.join(REPO, 'configs',
-                    f'{name}_resnet4b_resnet20_cifar10-pretrained.py')
+                    f'{name}_resnet4b_resnet20_cifar10{suffix}.py')
 
 
 def _loaded(cfg_member: dict, ckpt: str) -> dict:
@@ -50,7 +52,8 @@ def _loaded(cfg_member: dict, ckpt: str) -> dict:
 def past_iad_warm_up():
     hub = MessageHub.get_current_instance()
     saved = hub.get_info('iter')
-    hub.update_info('iter', 200)  # the IAD config warms up for 117
+    hub.update_info('iter', 30000)  # IAD warms up for 117 (23,460 from
+    # scratch)
     yield
     if saved is None:
         hub.pop_info('iter')
@@ -58,11 +61,12 @@ def past_iad_warm_up():
         hub.update_info('iter', saved)
 
 
+@pytest.mark.parametrize('suffix', ['-pretrained', ''])
 @pytest.mark.parametrize('name', sorted(CONFIGS))
 def test_config_builds_with_its_checkpoints_and_trains_one_step(
-        name, past_iad_warm_up):
+        name, suffix, past_iad_warm_up):
     method, alpha, tau, terms = CONFIGS[name]
-    cfg = Config.fromfile(_path(name))
+    cfg = Config.fromfile(_path(name, suffix))
     if cfg.get('data_preprocessor') is not None:  # as the Runner does
         cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     torch.manual_seed(0)
@@ -77,9 +81,22 @@ def test_config_builds_with_its_checkpoints_and_trains_one_step(
     teacher_file = osp.join(REPO, cfg.model.teacher_ckpt)
     with open(teacher_file, 'rb') as f:
         assert model.teacher_sha256 == hashlib.sha256(f.read()).hexdigest()
-    for member, module, ckpt in (
-            ('teacher', model.teacher, cfg.model.teacher_ckpt),
-            ('architecture', model.architecture, cfg.model.student_ckpt)):
+    members = [('teacher', model.teacher, cfg.model.teacher_ckpt)]
+    if suffix:
+        members.append(('architecture', model.architecture,
+                        cfg.model.student_ckpt))
+    else:  # from scratch: the KDIGA from-scratch config's schedule and
+        # normalisation (the teacher's), no student checkpoint
+        scratch = Config.fromfile(_path('kdiga', ''))
+        assert cfg.model.get('student_ckpt') is None
+        for key in ('mean', 'std'):
+            assert cfg.model.architecture.data_preprocessor[key] == \
+                cfg.model.teacher.data_preprocessor[key]
+        for key in ('train_cfg', 'optim_wrapper', 'param_scheduler'):
+            assert cfg[key] == scratch[key], key
+        if name == 'iad':
+            assert model.iad_warmup_iters == 60 * 391
+    for member, module, ckpt in members:
         expected = _loaded(cfg.model[member], ckpt)
         for key, value in module.state_dict().items():
             torch.testing.assert_close(value, expected[key], msg=key)

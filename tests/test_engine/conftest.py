@@ -1,11 +1,12 @@
-"""A stand-in for the runs of a γ sweep: it writes what ``tools/train.py``
-and ``tools/test.py --robust`` would, with accuracies known in closed
-form."""
+"""Stand-ins for the tools: the runs of a γ sweep (what ``tools/train.py``
+and ``tools/test.py --robust`` would write, with accuracies known in
+closed form) and of a method comparison (:func:`fake_tools`)."""
 import math
 import os
 import os.path as osp
 from typing import Callable, List
 
+from kdiga_mmrazor.checkpoint import file_sha256
 from kdiga_mmrazor.engine.gamma_sweep import GAMMA_KEY
 from kdiga_mmrazor.evaluation.tables import write_results
 
@@ -64,3 +65,35 @@ class FakeRuns:
         """``(tool, γ)`` of every command so far, in order."""
         return [(osp.basename(c[1]), float(option(c, GAMMA_KEY)))
                 for c in self.commands]
+
+
+def fake_tools(commands: list):
+    """A stand-in for tools/train.py (writes ``iter_3.pth`` and MMEngine's
+    ``last_checkpoint``) and tools/test.py (writes a robust record naming
+    the checkpoint by path and sha256, as the results hook does)."""
+
+    def run(command, log_path):
+        commands.append(command)
+        work_dir = command[command.index('--work-dir') + 1]
+        os.makedirs(work_dir, exist_ok=True)
+        if command[1] == 'tools/train.py':
+            checkpoint = osp.join(work_dir, 'iter_3.pth')
+            with open(checkpoint, 'w') as f:
+                f.write(f'weights of run {len(commands)}')
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write(checkpoint)
+            return
+        attacks = command[command.index('--attacks') + 1:
+                          command.index('--work-dir')]
+        samples = int(command[command.index('--num-samples') + 1])
+        write_results(dict(
+            rows=[dict(model='m', member='student', clean_acc=90.0)],
+            attacks=[dict(name=a) for a in attacks],
+            checkpoint=dict(path=command[3], sha256=file_sha256(command[3])),
+            subset=dict(num_samples=samples)), work_dir)
+
+    return run
+
+
+def time_kd(configs, repeats, batch_size):
+    return {'KD': 0.5}

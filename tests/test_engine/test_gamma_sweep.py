@@ -19,6 +19,7 @@ from kdiga_mmrazor.engine.gamma_sweep import (
     run_sweep,
 )
 from kdiga_mmrazor.engine.method_comparison import ROBUST_EVAL
+from kdiga_mmrazor.engine.run_records import config_digest
 
 from ..conftest import REPO
 from .conftest import FakeRuns, clean_of, robust_of
@@ -75,7 +76,13 @@ def test_each_gamma_is_trained_and_tested_in_its_work_dir(tmp_path):
     run_dir = str(tmp_path / 'gamma_0.01')
     assert train[1:5] == ['tools/train.py', KDIGA, '--work-dir', run_dir]
     assert train[train.index('--cfg-options') + 1:] == [
-        'randomness.seed=0', f'{GAMMA_KEY}=0.01',
+        'randomness.seed=0',
+        # the config's one-cycle schedule (391 iterations) fitted into 7
+        'param_scheduler.by_epoch=False',
+        'param_scheduler.convert_to_iter_based=False',
+        'param_scheduler.begin=0', 'param_scheduler.end=7',
+        'param_scheduler.total_steps=7',
+        f'{GAMMA_KEY}=0.01',
         'train_dataloader.batch_size=8',
         'train_cfg.val_begin=100000000', 'train_cfg.max_iters=7',
         'default_hooks.checkpoint.interval=7']
@@ -90,7 +97,8 @@ def test_each_gamma_is_trained_and_tested_in_its_work_dir(tmp_path):
                            clean=clean_of(0.1), robust=robust_of(0.1))
     with open(tmp_path / 'gamma_0' / SETTINGS) as f:
         assert json.load(f) == dict(
-            config=KDIGA, gamma=0.0, iters=7, num_samples=30,
+            config=KDIGA, config_sha256=config_digest(KDIGA), gamma=0.0,
+            iters=7, num_samples=30,
             attack='pgd20_linf_8', robust_eval=osp.join(REPO, ROBUST_EVAL),
             cfg_options=['train_dataloader.batch_size=8'], seed=0)
 

@@ -1,13 +1,12 @@
 """The method comparison: commands for the budget, rows merged from the
 robust tests, seconds per step relative to plain KD."""
 import argparse
+import dataclasses
 import os
 import os.path as osp
-import shutil
 
 import pytest
 
-from kdiga_mmrazor.checkpoint import file_sha256
 from kdiga_mmrazor.engine.method_comparison import (
     AUTOATTACK,
     BUDGETS,
@@ -26,8 +25,9 @@ KDIGA = f'{REPO}/configs/kdiga_resnet4b_resnet20_cifar10-pretrained.py'
 
 
 def test_train_command_applies_the_budget():
+    budget = dataclasses.replace(BUDGETS['smoke'], fit_schedule=False)
     command = train_command(Method('KD', KD, options=('model.alpha=0.3', )),
-                            'out/KD', BUDGETS['smoke'])
+                            'out/KD', budget)
     assert command[1:5] == ['tools/train.py', KD, '--work-dir', 'out/KD']
     assert command[6:] == [
         'randomness.seed=0', 'model.alpha=0.3',
@@ -36,6 +36,27 @@ def test_train_command_applies_the_budget():
     ]
     paper = train_command(Method('KD', KD), 'w', BUDGETS['paper'])
     assert not [o for o in paper if 'max_iters' in o]
+
+
+def test_a_shorter_run_fits_the_schedule_and_iads_warm_up():
+    """The cpu budget's 100 iterations of a one-epoch (391-iteration)
+    config: the one-cycle schedule and IAD's warm-up (117 iterations, which
+    would otherwise outlast the run) are scaled by 100/391; a method's own
+    options come after and win; a run of the config's length is left as
+    it is."""
+    iad = f'{REPO}/configs/iad_resnet4b_resnet20_cifar10-pretrained.py'
+    command = train_command(Method('IAD', iad, options=(
+        'model.iad_warmup_iters=5', )), 'w', BUDGETS['cpu'])
+    options = command[command.index('--cfg-options') + 1:]
+    assert 'param_scheduler.total_steps=100' in options
+    assert 'param_scheduler.end=100' in options
+    assert options.index('model.iad_warmup_iters=30') < options.index(
+        'model.iad_warmup_iters=5')  # round(117 · 100/391) = 30
+    for budget in (dataclasses.replace(BUDGETS['cpu'], iters=391),
+                   dataclasses.replace(BUDGETS['cpu'], fit_schedule=False)):
+        command = train_command(Method('IAD', iad), 'w', budget)
+        assert not [o for o in command
+                    if o.startswith(('param_scheduler', 'model.iad'))]
 
 
 def test_training_is_seeded_unless_the_budget_or_the_method_says_otherwise():
@@ -71,7 +92,7 @@ def test_rows_merge_every_test_and_time_is_relative_to_kd(tmp_path):
         work_dir = command[command.index('--work-dir') + 1]
         name = osp.basename(work_dir.rstrip('/'))
         if command[1] == 'tools/train.py':
-            os.makedirs(work_dir)
+            os.makedirs(work_dir, exist_ok=True)
             with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
                 f.write(osp.join(work_dir, 'iter_5.pth'))
             return
@@ -122,82 +143,6 @@ def test_the_tested_attacks_are_configured_in_the_robust_eval_file():
             names=('pgd20_linf_2', 'autoattack_standard_linf_2'))
 
 
-def fake_tools(commands: list):
-    """A stand-in for tools/train.py (writes ``iter_3.pth`` and MMEngine's
-    ``last_checkpoint``) and tools/test.py (writes a robust record naming
-    the checkpoint by path and sha256, as the results hook does)."""
-
-    def run(command, log_path):
-        commands.append(command)
-        work_dir = command[command.index('--work-dir') + 1]
-        os.makedirs(work_dir, exist_ok=True)
-        if command[1] == 'tools/train.py':
-            checkpoint = osp.join(work_dir, 'iter_3.pth')
-            with open(checkpoint, 'w') as f:
-                f.write(f'weights of run {len(commands)}')
-            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
-                f.write(checkpoint)
-            return
-        attacks = command[command.index('--attacks') + 1:
-                          command.index('--work-dir')]
-        samples = int(command[command.index('--num-samples') + 1])
-        write_results(dict(
-            rows=[dict(model='m', member='student', clean_acc=90.0)],
-            attacks=[dict(name=a) for a in attacks],
-            checkpoint=dict(path=command[3], sha256=file_sha256(command[3])),
-            subset=dict(num_samples=samples)), work_dir)
-
-    return run
-
-
-def time_kd(configs, repeats, batch_size):
-    return {'KD': 0.5}
-
-
-def test_a_second_run_resumes_from_the_finished_work_dirs(tmp_path):
-    """Trained methods with their final checkpoint and tests whose record
-    matches (checkpoint, attacks, subset size) are not run again; a test
-    of another subset size is."""
-    commands = []
-    run = fake_tools(commands)
-    budget = Budget(iters=3, pgd_samples=10, aa_samples=0, timing_repeats=1)
-    methods = [Method('KD', KD)]
-    compare(methods, str(tmp_path), budget, run=run, time_steps=time_kd)
-    assert [c[1] for c in commands] == ['tools/train.py', 'tools/test.py']
-    compare(methods, str(tmp_path), budget, run=run, time_steps=time_kd)
-    assert len(commands) == 2
-    compare(methods, str(tmp_path), Budget(3, 20, 0, 1), run=run,
-            time_steps=time_kd)
-    assert [c[1] for c in commands[2:]] == ['tools/test.py']
-    longer = Budget(iters=4, pgd_samples=20, aa_samples=0, timing_repeats=1)
-    compare(methods, str(tmp_path), longer, run=run, time_steps=time_kd)
-    assert commands[3][1] == 'tools/train.py'
-
-
-def test_a_moved_out_dir_resumes_and_new_weights_are_tested_again(tmp_path):
-    """After ``mv``, MMEngine's ``last_checkpoint`` and the robust record
-    still name the old absolute path: the checkpoint is found in the work
-    dir and the record matched by content, so nothing reruns; other
-    weights under the same name are tested again."""
-    commands = []
-    run = fake_tools(commands)
-    budget = Budget(iters=3, pgd_samples=10, aa_samples=0, timing_repeats=1)
-    methods = [Method('KD', KD)]
-    compare(methods, str(tmp_path / 'old'), budget, run=run,
-            time_steps=time_kd)
-    assert len(commands) == 2
-    shutil.move(str(tmp_path / 'old'), str(tmp_path / 'new'))
-    compare(methods, str(tmp_path / 'new'), budget, run=run,
-            time_steps=time_kd)
-    assert len(commands) == 2
-    with open(tmp_path / 'new' / 'KD' / 'iter_3.pth', 'w') as f:
-        f.write('other weights')
-    compare(methods, str(tmp_path / 'new'), budget, run=run,
-            time_steps=time_kd)
-    assert [c[1] for c in commands[2:]] == ['tools/test.py']
-    assert commands[2][3] == str(tmp_path / 'new' / 'KD' / 'iter_3.pth')
-
-
 def test_final_checkpoint_name_of_iteration_and_epoch_schedules():
     from mmengine.config import Config
 
@@ -208,3 +153,40 @@ def test_final_checkpoint_name_of_iteration_and_epoch_schedules():
     assert final_checkpoint_name(by_iter, 5) == 'iter_5.pth'
     assert final_checkpoint_name(by_epoch, None) == 'epoch_200.pth'
     assert final_checkpoint_name(Config(dict()), None) is None
+
+
+def _record(clean, accs, aa=None):
+    attacks = [dict(name=f'pgd20_linf_{e}', norm='linf', eps=e / 255)
+               for e in accs]
+    row = dict(model='m', member='student', clean_acc=clean,
+               **{f'pgd20_linf_{e}/acc': a for e, a in accs.items()})
+    teacher = dict(model='m (teacher)', member='teacher', clean_acc=77.0,
+                   **{f'pgd20_linf_{e}/acc': 50.0 for e in accs})
+    return dict(rows=[row, teacher], attacks=attacks)
+
+
+def test_eps_curves_of_every_method_from_their_records(tmp_path,
+                                                       monkeypatch):
+    """One line per method and attack family, the student's clean accuracy
+    at ε = 0, the teacher rows of a distillation's record left out."""
+    from kdiga_mmrazor.engine.method_comparison import plot_eps_curves
+    from kdiga_mmrazor.evaluation import comparison
+    records = {'KD': {'pgd': _record(85.0, {2: 9.0, 8: 0.0})},
+               'KDIGA': {'pgd': _record(81.0, {2: 50.0, 8: 2.0}),
+                         'curve': _record(80.0, {1: 66.0, 4: 24.0})}}
+    path = plot_eps_curves(records, str(tmp_path / 'out' / 'eps.png'))
+    assert path == str(tmp_path / 'out' / 'eps.png')
+    assert (tmp_path / 'out' / 'eps.png').stat().st_size > 0
+    seen = {}
+    monkeypatch.setattr(comparison, 'plot_curves',
+                        lambda data, path: seen.update(data))
+    plot_eps_curves(records, str(tmp_path / 'again.png'))
+    assert list(seen) == ['linf']
+    lines = {k: [(round(e * 255), a) for e, a in v]
+             for k, v in seen['linf'].items()}
+    assert lines == {
+        'KD pgd20_linf': [(0, 85.0), (2, 9.0), (8, 0.0)],
+        'KDIGA pgd20_linf': [(0, 81.0), (1, 66.0), (2, 50.0), (4, 24.0),
+                             (8, 2.0)]}
+
+

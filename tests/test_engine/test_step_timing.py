@@ -61,3 +61,33 @@ def test_timing_leaves_the_checkpoints_out_and_says_so_once(mmengine_log):
     assert len(mmengine_log.view(logging.WARNING, NO_TEACHER_CHECKPOINT)) == 2
     info = mmengine_log.view(logging.INFO, 'step timing:')
     assert len(info) == 2 and 'teacher_ckpt' not in info[1]
+
+
+def test_steps_are_timed_late_in_training_where_iad_adds_its_self_term(
+        monkeypatch):
+    """IAD's self-introspection term (a teacher forward at x') switches on
+    after ``iad_warmup_iters``: the timed step has it; the hub is back at
+    its values afterwards."""
+    from mmengine.logging import MessageHub
+
+    import kdiga_mmrazor  # noqa: F401
+    from kdiga_mmrazor.engine.step_timing import last_iteration
+    from kdiga_mmrazor.models.algorithms import robust_distill
+    cfg = Config.fromfile(
+        f'{REPO}/configs/iad_resnet4b_resnet20_cifar10-pretrained.py')
+    cfg.model.attack.steps = 1
+    assert cfg.model.iad_warmup_iters < cfg.train_cfg.max_iters == 391
+    assert last_iteration({'iad': cfg, 'none': Config(dict())}) == 390
+    seen = []
+    reliability = robust_distill.iad_reliability
+
+    def spy(*args, **kwargs):
+        seen.append(MessageHub.get_current_instance().get_info('iter'))
+        return reliability(*args, **kwargs)
+
+    monkeypatch.setattr(robust_distill, 'iad_reliability', spy)
+    hub = MessageHub.get_current_instance()
+    before = (hub.get_info('iter', 0), hub.get_info('max_iters'))
+    time_configs({'IAD': cfg}, batch_size=4, repeats=1)
+    assert seen == [390, 390]  # the warm-up step and the timed one
+    assert (hub.get_info('iter', 0), hub.get_info('max_iters')) == before

@@ -3,6 +3,7 @@ builds its row; a smoke budget runs the whole pipeline end to end."""
 import os.path as osp
 
 import pytest
+from mmengine.config import Config
 
 from ..conftest import REPO, load_tool
 
@@ -22,8 +23,15 @@ def test_every_method_has_its_config_and_checkpoint(tool):
             assert osp.isfile(osp.join(REPO, method.checkpoint)), method
     scratch = {m.name: m for m in tool.methods('scratch')}
     assert 'student before (ResNet-20)' not in scratch
-    assert scratch['KDIGA'].options == ('model.student_ckpt=None', )
-    assert {'PGD-AT', 'TRADES', 'FGSM-RS'} <= set(scratch)
+    for name in ('KD', 'KDIGA', 'ARD', 'RSLAD', 'IAD', 'AdaAD', 'ARD+IGDM',
+                 'KDIGA+ARD'):  # every method, from scratch
+        assert not scratch[name].config.endswith('-pretrained.py'), name
+        assert Config.fromfile(osp.join(
+            REPO, scratch[name].config)).model.get('student_ckpt') is None
+    assert scratch['KDIGA'].config == \
+        'configs/kdiga_resnet4b_resnet20_cifar10.py'
+    assert {'PGD-AT', 'TRADES', 'FGSM-RS',
+            'standard training (no attack)'} <= set(scratch)
     assert 'PGD-AT' not in {m.name for m in rows}
     with pytest.raises(SystemExit, match=r"unknown \['XYZ'\]"):
         tool.methods('pretrained', ['KD', 'XYZ'])
@@ -46,6 +54,12 @@ def test_smoke_budget_trains_tests_and_times(tool, tmp_path, cifar10_folder,
                       'robust_results.json')
     with open(tmp_path / 'comparison.md') as f:
         assert f.read().count('\n') == 5
+    assert (tmp_path / 'robust_acc_vs_eps.png').stat().st_size > 0
+    # Rerun with another seed into the same out-dir: refused, nothing runs.
+    with pytest.raises(SystemExit, match=r'compare_methods: .*KD holds a run '
+                       r'with other settings .*randomness.seed=1'):
+        tool.main(['--budget', 'smoke', '--seed', '1', '--methods', 'KD',
+                   '--out-dir', str(tmp_path)])
 
 
 def test_budget_overrides_from_the_command_line(tool, monkeypatch, tmp_path):
@@ -53,7 +67,7 @@ def test_budget_overrides_from_the_command_line(tool, monkeypatch, tmp_path):
 
     def fake_compare(methods, out_dir, budget):
         seen.update(budget=budget, names=[m.name for m in methods])
-        return dict(table='')
+        return dict(table='', records={})
 
     monkeypatch.setattr(tool, 'compare', fake_compare)
     monkeypatch.chdir(REPO)

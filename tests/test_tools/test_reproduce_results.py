@@ -50,3 +50,15 @@ def test_unknown_budget_or_section_is_refused(tool, capsys):
         with pytest.raises(SystemExit):
             tool.parse_args(argv)
         assert 'invalid choice' in capsys.readouterr().err
+
+
+def test_a_refused_work_dir_ends_the_tool_with_its_message(tool, monkeypatch,
+                                                           tmp_path):
+    def refuse(*args, **kwargs):
+        raise ValueError('runs/pretrained/KD holds a run with other settings')
+
+    monkeypatch.setattr(tool, 'reproduce', refuse)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match='^reproduce_results: runs/pretrained'
+                       '/KD holds a run with other settings$'):
+        tool.main(['--out-dir', 'runs'])

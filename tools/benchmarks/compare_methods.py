@@ -4,26 +4,31 @@ Same teacher (the vendored resnet4b, L∞ 2/255), same ResNet-20 student,
 the same number of iterations and the same attacks for every method;
 seconds per training step measured in this one run
 (:mod:`kdiga_mmrazor.engine.method_comparison`). The distillation configs
-share one schedule (one-cycle, the teacher's 2/255 for their attacks); the
-adversarial-training rows of the ``scratch`` setting keep their own
-configs' (multi-step, an 8/255 training attack).
+of a setting share one schedule and the teacher's 2/255 for their attacks;
+the adversarial-training rows of the ``scratch`` setting (and their
+standard-trained twin) train on the same 200-epoch schedule with an 8/255
+training attack.
 
 Settings: ``pretrained`` (the student starts from the vendored standard
-ResNet-20, the ``-pretrained`` configs) or ``scratch`` (the same configs
-with ``model.student_ckpt=None``, plus adversarial training of the student
-on its own: PGD-AT, TRADES, FGSM-RS, whose configs train from scratch).
-Budgets: ``smoke`` (2 iterations, 20 images: checks the pipeline), ``cpu``
-(100 iterations, PGD-20 on 500 images, AutoAttack on 50), ``paper`` (each
-config's own schedule, the whole test set, AutoAttack on 1,000).
-``--iters`` shortens training without rescaling a config's learning-rate
-schedule.
+ResNet-20: the ``-pretrained`` configs, a one-epoch one-cycle schedule) or
+``scratch`` (the from-scratch configs, 200 epochs of SGD, plus the
+student's adversarial training on its own: PGD-AT, TRADES, FGSM-RS, and
+its standard-trained twin). Budgets: ``smoke`` (2 iterations, 20 images:
+checks the pipeline), ``cpu`` (100 iterations, PGD-20 on 500 images,
+AutoAttack on 50), ``paper`` (each config's own schedule, the whole test
+set, AutoAttack on 1,000). A budget (or ``--iters``) shorter than a
+config's run fits its learning-rate schedule and IAD's warm-up into it
+(:mod:`kdiga_mmrazor.engine.schedule_fitting`).
+
+Writes ``OUT_DIR/comparison.md`` (the table) and
+``OUT_DIR/robust_acc_vs_eps.png`` (robust accuracy against ε of every
+method, from its robust records, as ``gather_robust_results.py`` draws
+them).
 
 Example::
 
     python tools/benchmarks/compare_methods.py --budget cpu \\
         --out-dir work_dirs/compare_cpu
-    python tools/analysis/gather_robust_results.py \\
-        work_dirs/compare_cpu/*/test_pgd --out-dir work_dirs/compare_cpu/eps
 """
 import argparse
 import dataclasses
@@ -39,19 +44,25 @@ from kdiga_mmrazor.engine.method_comparison import (  # noqa: E402
     ADVERSARIAL_TRAINING,
     BUDGETS,
     DISTILLATION,
+    DISTILLATION_SCRATCH,
+    STANDARD_TRAINING,
     STUDENT,
     TEACHER,
     Method,
     compare,
+    plot_eps_curves,
 )
 
 
 def methods(setting: str, names=None):
     """The rows of the comparison for ``setting``, in table order."""
-    scratch = ('model.student_ckpt=None', ) if setting == 'scratch' else ()
-    rows = [TEACHER] + ([STUDENT] if setting == 'pretrained' else [])
-    rows += [Method(n, c, options=scratch) for n, c in DISTILLATION.items()]
-    if setting == 'scratch':  # their configs train a ResNet-20 from scratch
+    if setting == 'pretrained':
+        rows = [TEACHER, STUDENT]
+        rows += [Method(n, c) for n, c in DISTILLATION.items()]
+    else:  # from scratch, with the student's own adversarial training
+        rows = [TEACHER]
+        rows += [Method(n, c) for n, c in DISTILLATION_SCRATCH.items()]
+        rows += [STANDARD_TRAINING]
         rows += [Method(n, c) for n, c in ADVERSARIAL_TRAINING.items()]
     if names:
         unknown = set(names) - {m.name for m in rows}
@@ -84,9 +95,16 @@ def main(argv=None):
                      seed=args.seed)
     budget = dataclasses.replace(
         budget, **{k: v for k, v in overrides.items() if v is not None})
-    result = compare(methods(args.setting, args.methods), args.out_dir,
-                     budget)
-    print(f'{args.setting}, budget {args.budget}:\n{result["table"]}')
+    try:
+        result = compare(methods(args.setting, args.methods), args.out_dir,
+                         budget)
+    except ValueError as e:  # a refused work dir or attack name
+        raise SystemExit(f'compare_methods: {e}') from e
+    curves = plot_eps_curves(result['records'],
+                             os.path.join(args.out_dir,
+                                          'robust_acc_vs_eps.png'))
+    print(f'{args.setting}, budget {args.budget}:\n{result["table"]}\n'
+          f'robust accuracy against ε: {curves}')
     return result
 
 

@@ -57,8 +57,11 @@ def main(argv=None):
     if args.document_only:
         results = rewrite_document(out_dir, doc)
     else:
-        results = reproduce(BUDGETS[args.budget], out_dir, doc, command,
-                            repo=REPO, sections=args.sections)
+        try:
+            results = reproduce(BUDGETS[args.budget], out_dir, doc, command,
+                                repo=REPO, sections=args.sections)
+        except ValueError as e:  # a refused work dir or section
+            raise SystemExit(f'reproduce_results: {e}') from e
     print(f'{doc} written ({results["wall_minutes"]:.0f} minutes of runs)')
     return results
 

@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...attacks import FGSMAttack, PGDAttack, build_attack, pgd, random_start
+from ...attacks.checks import check_step_within_radius
 from ...utils.frozen_eval import frozen_eval
 from .kdiga_objective import at_least_fp32
 
@@ -98,6 +99,7 @@ def build_training_attack(method: str,
         raise ValueError(
             f'{who}: model.attack.restarts={attack.restarts}; training '
             'attacks run once per step, set restarts=1')
+    check_step_within_radius(who, attack)
     if method == 'trades':
         if attack.loss != 'ce':
             raise ValueError(

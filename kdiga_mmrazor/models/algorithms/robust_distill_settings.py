@@ -6,7 +6,7 @@ config key."""
 from typing import Optional, Tuple
 
 from ...attacks import PGDAttack, build_attack
-from ...attacks.checks import check_real
+from ...attacks.checks import check_real, check_step_within_radius
 
 WHO = 'RobustDistill'
 DEFAULT_ATTACK = dict(type='PGDAttack', eps=8 / 255, alpha=2 / 255, steps=10)
@@ -59,10 +59,5 @@ def build_distill_attack(method: str, cfg: Optional[dict],
         raise ValueError(
             f'{who}: method={method!r} ascends a KL divergence, not the '
             f"attack's loss; remove model.attack.loss={attack.loss!r}")
-    if 'alpha' in attack.radii and attack.alpha > attack.eps:
-        raise ValueError(
-            f'{who}: model.attack.alpha={attack.alpha:.5g} (the step size) '
-            f'exceeds model.attack.eps={attack.eps:.5g} (the radius): are '
-            'they swapped? PGDAttack takes eps first, e.g. eps=8 / 255, '
-            'alpha=2 / 255')
+    check_step_within_radius(who, attack)
     return attack

@@ -72,6 +72,11 @@ def test_default_attack_of_each_method(method, kind, eps, alpha, steps):
      'zero gradient'),
     ('fgsm_rs', dict(type='FGSMAttack', eps=EPS), 'random_start=True'),
     ('fgsm_rs', dict(type='PGDAttack', eps=EPS), 'random_start=True'),
+    ('pgd_at', dict(type='PGDAttack', eps=2 / 255, alpha=8 / 255),
+     r'model.attack.alpha=0.031373 .* exceeds model.attack.eps=0.0078431 '
+     r'.* swapped'),
+    ('trades', dict(type='PGDAttack', eps=2 / 255, alpha=8 / 255),
+     'swapped'),
     ('pgd_at', dict(type='PGDAttack', eps=8), r'model.attack: PGDAttack: '
      r'eps=8 is not in the \[0, 1\] pixel scale'),
 ])
