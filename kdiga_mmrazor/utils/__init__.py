@@ -11,6 +11,7 @@ from .pixel_space import (
     PixelNormalize,
     PixelSpaceClassifier,
     as_pixel_classifier,
+    check_pixel_range,
     normalization_disabled,
     pixels_from_batch,
     unwrap_model,
@@ -18,6 +19,6 @@ from .pixel_space import (
 
 __all__ = [
     'PIXEL_SCALE', 'PixelNormalize', 'PixelSpaceClassifier',
-    'as_pixel_classifier', 'frozen_eval', 'normalization_disabled',
-    'pixels_from_batch', 'unwrap_model'
+    'as_pixel_classifier', 'check_pixel_range', 'frozen_eval',
+    'normalization_disabled', 'pixels_from_batch', 'unwrap_model'
 ]

@@ -17,6 +17,20 @@ from mmengine.model import BaseModel, is_model_wrapper
 from torch import nn
 
 PIXEL_SCALE = 255.0
+PIXEL_RANGE_TOLERANCE = 1e-3  # rounding slack of a [0, 255] / 255 batch
+
+
+def check_pixel_range(owner: str, x: torch.Tensor) -> None:
+    """Refuse a training batch outside ``[0, 1]`` (up to
+    :data:`PIXEL_RANGE_TOLERANCE`): the algorithm's data preprocessor
+    normalised it, so every ε, step and input gradient would be in the
+    wrong scale. ``owner`` names the algorithm in the message."""
+    low, high = x.min().item(), x.max().item()
+    if low < -PIXEL_RANGE_TOLERANCE or high > 1 + PIXEL_RANGE_TOLERANCE:
+        raise ValueError(
+            f'{owner}: inputs span [{low:.3g}, {high:.3g}], not [0, 1] '
+            'pixels; model.data_preprocessor must be mean=[0, 0, 0], '
+            'std=[255, 255, 255] with no other normalisation before it')
 
 
 class PixelNormalize(nn.Module):

@@ -1,10 +1,11 @@
 """frozen_eval: eval mode and frozen parameters inside; every module's
-mode and every parameter's ``requires_grad`` restored after."""
+mode and every parameter's ``requires_grad`` restored after.
+frozen_parameters: the parameters alone, modes untouched."""
 import pytest
 import torch
 from torch import nn
 
-from kdiga_mmrazor.utils.frozen_eval import frozen_eval
+from kdiga_mmrazor.utils.frozen_eval import frozen_eval, frozen_parameters
 
 
 @pytest.fixture
@@ -99,3 +100,13 @@ def test_no_gradient_reaches_the_parameters_inside(net):
         net.fc(x).sum().backward()
     assert x.grad is not None
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_frozen_parameters_keeps_every_mode_and_restores_the_flags(net):
+    with pytest.raises(RuntimeError, match='inside'):
+        with frozen_parameters(net) as frozen:
+            assert frozen is net
+            assert _modes(net) == MODES
+            assert not any(_flags(net).values())
+            raise RuntimeError('inside')
+    assert (_modes(net), _flags(net)) == (MODES, FLAGS)

@@ -9,6 +9,7 @@ from kdiga_mmrazor.utils import (
     PixelNormalize,
     PixelSpaceClassifier,
     as_pixel_classifier,
+    check_pixel_range,
     pixels_from_batch,
 )
 
@@ -87,3 +88,19 @@ def test_pixels_of_a_batch_skip_the_normalisation_and_scale_to_0_1():
     torch.testing.assert_close(x, torch.stack(images).float() / 255)
     assert [int(s.gt_label) for s in samples] == [0, 1]
     assert net.data_preprocessor._enable_normalize  # restored
+
+
+@pytest.mark.parametrize('low, high, refused', [
+    (0.0, 1.0, False), (-5e-4, 1 + 5e-4, False),  # rounding slack
+    (0.0, 1.002, True), (-0.002, 1.0, True), (-2.1, 2.6, True),
+    (0.0, 255.0, True)])
+def test_pixel_range_allows_rounding_slack_only(low, high, refused):
+    x = torch.tensor([low, 0.5, high]).view(1, 3, 1, 1)
+    if not refused:
+        check_pixel_range('Algo', x)
+        return
+    with pytest.raises(ValueError, match=(
+            r'^Algo: inputs span \[.*\], not \[0, 1\] pixels; '
+            r'model.data_preprocessor must be mean=\[0, 0, 0\], '
+            r'std=\[255, 255, 255\]')):
+        check_pixel_range('Algo', x)

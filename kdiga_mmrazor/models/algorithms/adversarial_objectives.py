@@ -46,7 +46,7 @@ from torch import nn
 
 from ...attacks import FGSMAttack, PGDAttack, build_attack, pgd, random_start
 from ...attacks.checks import check_step_within_radius
-from ...utils.frozen_eval import frozen_eval
+from ...utils.frozen_eval import frozen_eval, frozen_parameters
 from .kdiga_objective import at_least_fp32
 
 METHODS = ('pgd_at', 'trades', 'fgsm_rs')
@@ -169,16 +169,12 @@ def attack_mode(model: nn.Module, bn: str) -> Iterator[nn.Module]:
         with frozen_eval(model):
             yield model
         return
-    grads = {p: p.requires_grad for p in model.parameters()}
     saved = [(m, name, getattr(m, name).clone())
              for m, name in _norm_buffers(model)] if bn == 'train' else []
-    for p in grads:
-        p.requires_grad_(False)
     try:
-        yield model
+        with frozen_parameters(model):
+            yield model
     finally:
-        for p, flag in grads.items():
-            p.requires_grad_(flag)
         for m, name, value in saved:
             getattr(m, name).copy_(value)
 

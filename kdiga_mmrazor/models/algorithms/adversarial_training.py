@@ -25,6 +25,7 @@ from ...utils.pixel_space import (
     PIXEL_SCALE,
     PixelNormalize,
     PixelSpaceClassifier,
+    check_pixel_range,
 )
 from .adversarial_objectives import (
     WHO,
@@ -42,8 +43,6 @@ from .kdiga_inputs import (
     to_rgb_of,
 )
 from .kdiga_objective import classifier_task_loss, gather_targets
-
-PIXEL_RANGE_TOLERANCE = 1e-3
 
 
 def _scoped(cfg: Optional[dict], scope: Optional[str]) -> Optional[dict]:
@@ -233,15 +232,6 @@ class AdversarialTraining(BaseAlgorithm):
             self._normalize(batch_inputs), data_samples, mode='predict')
 
     # -- training step -----------------------------------------------------
-    def _check_pixels(self, x: torch.Tensor) -> None:
-        low, high = x.min().item(), x.max().item()
-        if low < -PIXEL_RANGE_TOLERANCE or high > 1 + PIXEL_RANGE_TOLERANCE:
-            raise ValueError(
-                f'{type(self).__name__}: inputs span [{low:.3g}, '
-                f'{high:.3g}], not [0, 1] pixels; model.data_preprocessor '
-                'must be mean=[0, 0, 0], std=[255, 255, 255] with no other '
-                'normalisation before it')
-
     def adversarial_examples(self, x: torch.Tensor,
                              target: torch.Tensor) -> torch.Tensor:
         """The inner maximisation's :math:`x'` for pixels ``x`` and targets
@@ -259,7 +249,7 @@ class AdversarialTraining(BaseAlgorithm):
         """The method's outer loss at its inner maximisation's ``x'`` (see
         the class docstring)."""
         if not self._pixels_checked:  # a config error shows on batch one
-            self._check_pixels(batch_inputs)
+            check_pixel_range(type(self).__name__, batch_inputs)
             self._pixels_checked = True
         target = gather_targets(data_samples)
         x_adv = self.adversarial_examples(batch_inputs, target)

@@ -21,7 +21,7 @@ from torch import nn
 
 from ...checkpoint import load_state_dict_checked
 from ...ops.double_backward import FastDoubleBackward, sdpa_math_kernel
-from ...utils.pixel_space import PixelSpaceClassifier
+from ...utils.pixel_space import PixelSpaceClassifier, check_pixel_range
 from .kdiga_inputs import (
     check_first_input_gradients,
     member_normalization,
@@ -38,8 +38,6 @@ from .kdiga_objective import (
     summed_cross_entropy,
 )
 from .teacher_weights import load_teacher, take_teacher_sources, watch_teacher
-
-PIXEL_RANGE_TOLERANCE = 1e-3
 
 
 @MODELS.register_module()
@@ -227,15 +225,6 @@ class KDIGADistill(SingleTeacherDistill):
         return self.architecture(x_norm, data_samples, mode='predict')
 
     # -- training step -----------------------------------------------------
-    def _check_pixels(self, x: torch.Tensor) -> None:
-        low, high = x.min().item(), x.max().item()
-        if low < -PIXEL_RANGE_TOLERANCE or high > 1 + PIXEL_RANGE_TOLERANCE:
-            raise ValueError(
-                f'{type(self).__name__}: inputs span [{low:.3g}, '
-                f'{high:.3g}], not [0, 1] pixels; model.data_preprocessor '
-                'must be mean=[0, 0, 0], std=[255, 255, 255] with no other '
-                'normalisation before it')
-
     def _teacher_step(self, x: torch.Tensor, target: torch.Tensor,
                       need_grad: bool) -> Tuple[torch.Tensor, Optional[
                           torch.Tensor]]:
@@ -288,7 +277,7 @@ class KDIGADistill(SingleTeacherDistill):
              ) -> Dict[str, torch.Tensor]:
         """KDIGA losses of a pixel-space batch (see the class docstring)."""
         if not self._pixels_checked:  # a config error shows on batch one
-            self._check_pixels(batch_inputs)
+            check_pixel_range(type(self).__name__, batch_inputs)
             self._pixels_checked = True
         target = gather_targets(data_samples)
         need_grad = (self.distiller.needs_input_gradients

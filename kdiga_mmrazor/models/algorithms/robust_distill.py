@@ -33,6 +33,7 @@ from mmrazor.registry import MODELS
 from ...attacks import pgd, project, random_start
 from ...attacks.checks import check_int
 from ...utils.frozen_eval import frozen_eval
+from ...utils.pixel_space import check_pixel_range
 from .adversarial_objectives import attack_labels, attack_mode
 from .kdiga_distill import KDIGADistill
 from .kdiga_inputs import check_first_input_gradients
@@ -316,7 +317,7 @@ class RobustDistill(KDIGADistill):
              ) -> Dict[str, torch.Tensor]:
         """The method's losses of a pixel-space batch (class docstring)."""
         if not self._pixels_checked:  # a config error shows on batch one
-            self._check_pixels(batch_inputs)
+            check_pixel_range(type(self).__name__, batch_inputs)
             self._pixels_checked = True
         x = batch_inputs
         target = gather_targets(data_samples)

@@ -422,3 +422,10 @@ def test_early_class_check_leaves_the_step_unchanged():
     for key in checked:
         torch.testing.assert_close(checked[key], skipped[key], rtol=0,
                                    atol=0)
+
+
+def test_inputs_outside_pixel_range_are_refused_naming_robust_distill():
+    x, samples = batch()
+    with pytest.raises(ValueError,
+                       match=r'^RobustDistill: .*not \[0, 1\] pixels'):
+        build().loss(x * 255, samples)
