@@ -13,12 +13,13 @@ student is robust-tested on a fixed class-balanced subset, clean and one
 attack (``tools/test.py --robust``, into ``{work_dir}/gamma_{γ:g}/test``).
 The command builders are :mod:`.method_comparison`'s.
 
-Runs resume: a γ whose work dir holds its robust results, recorded with the
-same settings (``calibration_settings.json``: config and its content's
-digest, γ, iterations, subset size, attack, robust-eval file,
-``--cfg-options``, seed), is not run
-again; a finished training (``iter_{iters}.pth``) without its test is only
-tested; a work dir recorded with other settings, or not by a sweep, is
+Runs resume: a γ whose work dir holds its final checkpoint and a robust
+record of that checkpoint (by content), recorded with the same settings
+(``calibration_settings.json``: config and robust-eval file with their
+contents' digests, γ, iterations, subset size, attack, ``--cfg-options``,
+seed), is not run again; a finished training (``iter_{iters}.pth``)
+without its test is only tested, a test without its checkpoint trains
+again; a work dir recorded with other settings, or not by a sweep, is
 refused before anything runs.
 """
 import math
@@ -42,6 +43,7 @@ from .method_comparison import (
 from .run_records import (
     check_recorded_run,
     config_digest,
+    finished_test,
     last_checkpoint,
     record_settings,
     trained_checkpoint,
@@ -103,13 +105,20 @@ class Sweep:
         """The config's content digest (bases merged), read once."""
         return config_digest(self.config)
 
+    @cached_property
+    def robust_eval_sha256(self) -> str:
+        """The robust-eval file's content digest, read once."""
+        return config_digest(self.robust_eval)
+
     def settings(self, gamma: float) -> Dict:
         """What a run's results depend on, as recorded in its work dir
-        (the config by path and content: an edited config is refused)."""
+        (the config and the robust-eval file by path and content: an
+        edited one is refused)."""
         return dict(config=self.config, config_sha256=self.config_sha256,
                     gamma=float(gamma), iters=self.iters,
                     num_samples=self.num_samples, attack=self.attack,
                     robust_eval=self.robust_eval,
+                    robust_eval_sha256=self.robust_eval_sha256,
                     cfg_options=list(self.cfg_options), seed=self.seed)
 
     def method(self, gamma: float) -> Method:
@@ -154,15 +163,16 @@ def run_gamma(sweep: Sweep, gamma: float, work_dir: str,
     check_run_dir(run_dir, settings)
     record_settings(run_dir, settings, SETTINGS)
     test_dir = osp.join(run_dir, 'test')
-    if not osp.isfile(osp.join(test_dir, 'robust_results.json')):
-        method = sweep.method(gamma)
-        checkpoint = trained_checkpoint(run_dir, f'iter_{sweep.iters}.pth')
-        if checkpoint is None:
-            budget = Budget(iters=sweep.iters, pgd_samples=sweep.num_samples,
-                            aa_samples=0, timing_repeats=0, seed=sweep.seed)
-            run(train_command(method, run_dir, budget),
-                osp.join(run_dir, 'train.log'))
-            checkpoint = last_checkpoint(run_dir)
+    method = sweep.method(gamma)
+    checkpoint = trained_checkpoint(run_dir, f'iter_{sweep.iters}.pth')
+    if checkpoint is None:
+        budget = Budget(iters=sweep.iters, pgd_samples=sweep.num_samples,
+                        aa_samples=0, timing_repeats=0, seed=sweep.seed)
+        run(train_command(method, run_dir, budget),
+            osp.join(run_dir, 'train.log'))
+        checkpoint = last_checkpoint(run_dir)
+    if finished_test(test_dir, checkpoint, [sweep.attack],
+                     sweep.num_samples) is None:
         run(test_command(method, checkpoint, test_dir, [sweep.attack],
                          sweep.num_samples, sweep.robust_eval),
             osp.join(test_dir, 'test.log'))

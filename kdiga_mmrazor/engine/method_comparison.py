@@ -207,9 +207,16 @@ def train_settings(method: Method, budget: Budget) -> Dict:
 
 
 def test_settings(method: Method, spec: TestSpec) -> Dict:
-    """What a robust test's record depends on beside the checkpoint."""
-    return dict(robust_eval=spec.robust_eval, attacks=list(spec.attacks),
-                num_samples=spec.num_samples,
+    """What a robust test's record depends on beside the checkpoint: the
+    robust-eval file and the method's config by path and content (an
+    edited attack setting, subset seed, test pipeline or normalisation
+    reruns the test, for a checkpoint-only row as well), the attacks, the
+    subset size and the ``--cfg-options``."""
+    return dict(robust_eval=spec.robust_eval,
+                robust_eval_sha256=config_digest(spec.robust_eval),
+                config=method.config,
+                config_sha256=config_digest(method.config),
+                attacks=list(spec.attacks), num_samples=spec.num_samples,
                 cfg_options=list(method.options) + list(spec.options))
 
 

@@ -92,21 +92,29 @@ def trainable_optim_wrapper(model: nn.Module) -> OptimWrapper:
     return OptimWrapper(torch.optim.SGD(params, lr=0.01, momentum=0.9))
 
 
+def _synchronize() -> None:
+    """Wait for the GPU's queued work (nothing to wait for on a CPU)."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def seconds_per_step(steps: Mapping[str, Callable[[], None]],
                      repeats: int = 5,
                      clock: Callable[[], float] = time.perf_counter
                      ) -> Dict[str, float]:
     """Median seconds of each callable, run interleaved ``repeats`` times
-    after one warm-up call each."""
+    after one warm-up call each. On a GPU the clock stops only when the
+    queued kernels finished, and starts after the warm-ups' have (else the
+    first timed step would carry the last warm-up's work)."""
     for step in steps.values():
         step()
+    _synchronize()
     times: Dict[str, List[float]] = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
             start = clock()
             step()
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
+            _synchronize()
             times[name].append(clock() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 

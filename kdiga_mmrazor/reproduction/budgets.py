@@ -48,9 +48,9 @@ class ReproductionBudget:
             configs' γ = 0.1 is the KDIGA row itself).
         baselines: Robust-distillation baselines trained beside KD and
             KDIGA on the pre-trained student (none on ``cpu``: each attacks
-            the student at every step, about half an hour per epoch on 2
-            CPU cores; ``tools/benchmarks/compare_methods.py`` compares
-            them alone).
+            the student at every step, 20–25 minutes per epoch on 2 CPU
+            cores; ``tools/benchmarks/compare_methods.py`` compares them
+            alone).
         timing_repeats: Interleaved repeats of the step timing.
         max_clean_drop: The γ calibration's allowed clean-accuracy drop
             against plain KD, in points.
@@ -98,6 +98,29 @@ class ReproductionBudget:
                       aa_samples=self.aa_samples,
                       timing_repeats=self.timing_repeats,
                       batch_size=self.batch_size, fit_schedule=vit)
+
+    def describe(self) -> str:
+        """The budget in one line (the tool's ``--budget`` help)."""
+        def count(value: Optional[int], what: str) -> str:
+            return f"{what}'s own schedule" if value is None else \
+                f'{value} iterations'
+
+        def listed(values) -> str:
+            return ', '.join(f'{v:g}' if isinstance(v, float) else str(v)
+                             for v in values) or 'none'
+
+        vit = self.test_samples('vit')
+        return (
+            f'ResNet-20 students {count(self.iters, "each config")}, ViT '
+            f'{count(self.vit_iters, "its config")}; PGD-20 on '
+            f'{self.curve_samples} test images (ViT {vit}), AutoAttack on '
+            f'{self.aa_samples} (pairs: {listed(self.aa_pairs)}), '
+            f'diagnostics on {self.diagnostics_samples}; smoothing on '
+            f'{self.smoothing_samples} images with n0 = {self.smoothing_n0}, '
+            f'n = {self.smoothing_n}; γ sweep {listed(self.gammas)}; '
+            f'calibration γ {listed(self.calibration_gammas)} on '
+            f'{self.calibration_iters}-iteration runs; baselines: '
+            f'{listed(self.baselines)}')
 
     def settings(self) -> Dict:
         """The budget as a JSON-able dict (for the document)."""

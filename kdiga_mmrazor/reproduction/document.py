@@ -141,10 +141,14 @@ def gamma_answer(rows: Sequence[Dict], teacher: Dict,
                     f"teacher's {attack} accuracy ({teacher[key]:.1f}%, so "
                     f'≥ {target:.1f}%) is **γ = {row["gamma"]:g}**: '
                     f'{row[key]:.1f}% at {row["clean_acc"]:.1f}% clean.')
-    best = max(rows, key=lambda r: r.get(key) or -1)
-    return (f"No γ of the sweep keeps 80% of the teacher's {attack} "
+    head = (f"No γ of the sweep keeps 80% of the teacher's {attack} "
             f'accuracy ({teacher[key]:.1f}%, so ≥ {target:.1f}%) on this '
-            f'schedule; the most is {best.get(key, 0):.1f}% at '
+            'schedule')
+    measured = [r for r in rows if r['gamma'] > 0 and r.get(key) is not None]
+    if not measured:
+        return f'{head}; no run of it measured {attack}.'
+    best = max(measured, key=lambda r: r[key])
+    return (f'{head}; the most is {best[key]:.1f}% at '
             f'γ = {best["gamma"]:g} ({best["clean_acc"]:.1f}% clean).')
 
 
@@ -291,10 +295,11 @@ def _gamma_section(results, teacher, figure_dir, doc_dir, note) -> List[str]:
              'KDIGA on the pre-trained ResNet-20 over γ (γ = 0 is plain KD, '
              'γ = 0.1 the configs’ default), same schedule and subset:', '']
     table_rows = [dict(r, model=f'γ = {r["gamma"]:g}') for r in rows]
-    for row in table_rows:
-        if teacher.get('pgd20_linf_8/acc'):
-            row['% of teacher @8'] = 100 * (row.get('pgd20_linf_8/acc') or 0
-                                            ) / teacher['pgd20_linf_8/acc']
+    for row in table_rows:  # a run without @8/255 is left blank, not 0
+        if teacher.get('pgd20_linf_8/acc') and \
+                row.get('pgd20_linf_8/acc') is not None:
+            row['% of teacher @8'] = (100 * row['pgd20_linf_8/acc']
+                                      / teacher['pgd20_linf_8/acc'])
     lines += [markdown_table(table_rows, ['clean_acc', 'pgd20_linf_2/acc',
                                           'pgd20_linf_8/acc',
                                           '% of teacher @8']), '']

@@ -12,7 +12,7 @@ import os.path as osp
 import platform
 import subprocess
 import time
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
@@ -97,6 +97,16 @@ def save_results(results: Dict, out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     with open(osp.join(out_dir, RESULTS), 'w') as f:
         json.dump(results, f, indent=1, default=str)
+
+
+def saved_sections(out_dir: str) -> List[str]:
+    """The sections ``{out_dir}/results.json`` holds (none when absent)."""
+    path = osp.join(out_dir, RESULTS)
+    if not osp.isfile(path):
+        return []
+    with open(path) as f:
+        saved = json.load(f)
+    return [s for s in SECTIONS if s in saved]
 
 
 def rewrite_document(out_dir: str, doc_path: str) -> Dict:

@@ -100,6 +100,7 @@ def test_each_gamma_is_trained_and_tested_in_its_work_dir(tmp_path):
             config=KDIGA, config_sha256=config_digest(KDIGA), gamma=0.0,
             iters=7, num_samples=30,
             attack='pgd20_linf_8', robust_eval=osp.join(REPO, ROBUST_EVAL),
+            robust_eval_sha256=config_digest(osp.join(REPO, ROBUST_EVAL)),
             cfg_options=['train_dataloader.batch_size=8'], seed=0)
 
 
@@ -144,6 +145,44 @@ def test_a_work_dir_of_other_settings_is_refused_before_any_run(
     assert message.endswith('use another --work-dir or delete '
                             f"{tmp_path / 'gamma_0'}")
     assert len(runs.commands) == 4  # nothing ran for the refused sweep
+
+
+def test_an_edited_robust_eval_file_is_refused(tmp_path):
+    """The record holds the robust-eval file's content: an edited setting
+    of the attack (here PGD-20 without its random start, same name) is
+    not resumed."""
+    robust_eval = tmp_path / 'robust_eval.py'
+    original = open(osp.join(REPO, ROBUST_EVAL)).read().replace(
+        "'./cifar10_linf_2.py'", repr(osp.join(osp.dirname(
+            osp.join(REPO, ROBUST_EVAL)), 'cifar10_linf_2.py')))
+    robust_eval.write_text(original)
+    runs = FakeRuns()
+    run_sweep(sweep(gammas=[0.1], robust_eval=str(robust_eval)),
+              str(tmp_path / 'out'), runs)
+    assert len(runs.commands) == 4
+    edited = original.replace(
+        "eps=2 / 255, norm='linf', steps=20)",
+        "eps=2 / 255, norm='linf', steps=20, random_start=False)")
+    assert edited != original
+    robust_eval.write_text(edited)
+    with pytest.raises(ValueError, match=r"gamma_0 holds a run with other "
+                       r"settings .*'robust_eval_sha256'"):
+        run_sweep(sweep(gammas=[0.1], robust_eval=str(robust_eval)),
+                  str(tmp_path / 'out'), runs)
+    assert len(runs.commands) == 4
+
+
+def test_a_record_of_other_weights_is_tested_again(tmp_path):
+    """A robust record that names another checkpoint (the run retrained
+    after its test, a copied record) is not taken as this run's."""
+    runs = FakeRuns()
+    run_sweep(sweep(gammas=[0.1]), str(tmp_path), runs)
+    record = tmp_path / 'gamma_0.1' / 'test' / 'robust_results.json'
+    content = json.loads(record.read_text())
+    content['checkpoint']['path'] = str(tmp_path / 'elsewhere.pth')
+    record.write_text(json.dumps(content))
+    run_sweep(sweep(gammas=[0.1]), str(tmp_path), runs)
+    assert runs.runs()[4:] == [('test.py', 0.1)]
 
 
 def test_a_foreign_work_dir_is_refused(tmp_path):

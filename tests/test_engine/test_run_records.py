@@ -144,3 +144,37 @@ def test_an_edited_config_is_not_resumed(tmp_path):
     compare(methods, str(tmp_path / 'out'), budget, run=run,
             time_steps=None)
     assert len(commands) == 2
+
+
+def test_an_edited_robust_eval_file_or_evaluated_config_is_tested_again(
+        tmp_path):
+    """A test records the robust-eval file and the method's config by
+    content: editing an attack setting, or the config of a row that is
+    only evaluated (its normalisation, its test pipeline), reruns the
+    test instead of reusing the old record."""
+    robust_eval = tmp_path / 'robust_eval.py'
+    robust_eval.write_text("robust_eval = dict(attacks=[dict(\n"
+                           "    type='PGDAttack', eps=2 / 255, steps=20)])\n")
+    config = tmp_path / 'model.py'
+    config.write_text("model = dict(mean=[125.3, 123.0, 113.9])\n")
+    weights = tmp_path / 'weights.pth'
+    weights.write_text('weights')
+    commands = []
+    run = fake_tools(commands)
+    budget = Budget(iters=3, pgd_samples=10, aa_samples=0, timing_repeats=1)
+    methods = [Method('model', str(config), checkpoint=str(weights))]
+    tests = [TestSpec('pgd', ('pgd20_linf_2', ), 10, str(robust_eval))]
+
+    def rerun():
+        compare(methods, str(tmp_path / 'out'), budget, run=run,
+                time_steps=None, tests=tests)
+        return [c[1] for c in commands]
+
+    assert rerun() == ['tools/test.py']
+    assert rerun() == ['tools/test.py']  # nothing changed: resumed
+    robust_eval.write_text(robust_eval.read_text().replace(
+        'steps=20)', 'steps=20, random_start=False)'))
+    assert rerun() == ['tools/test.py'] * 2
+    config.write_text("model = dict(mean=[0.0, 0.0, 0.0])\n")
+    assert rerun() == ['tools/test.py'] * 3
+    assert rerun() == ['tools/test.py'] * 3

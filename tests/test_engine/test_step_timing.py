@@ -2,6 +2,7 @@
 import logging
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
@@ -25,6 +26,26 @@ def test_medians_of_interleaved_calls_after_one_warm_up_each():
                               clock=lambda: now[0])
     assert calls == ['a', 'b'] + ['a', 'b'] * 3
     assert result == {'a': 2.0, 'b': 6.0}  # warm-up (9) excluded
+
+
+def test_on_a_gpu_the_clock_waits_for_the_warm_ups_and_each_step(
+        monkeypatch):
+    """Kernels run asynchronously: the warm-ups' queued work is waited
+    for before the first clock reading, each step's before the next."""
+    events = []
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'synchronize',
+                        lambda: events.append('sync'))
+
+    def clock():
+        events.append('clock')
+        return float(len(events))
+
+    seconds_per_step({'a': lambda: events.append('a'),
+                      'b': lambda: events.append('b')}, repeats=1,
+                     clock=clock)
+    assert events == ['a', 'b', 'sync', 'clock', 'a', 'sync', 'clock',
+                      'clock', 'b', 'sync', 'clock']
 
 
 @pytest.mark.parametrize('config', [

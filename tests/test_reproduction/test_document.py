@@ -2,6 +2,7 @@
 import math
 
 from kdiga_mmrazor.reproduction.document import (
+    _gamma_section,
     chance_level_note,
     gamma_answer,
     minutes_note,
@@ -51,6 +52,29 @@ def test_gamma_answer_finds_the_smallest_gamma_or_says_none():
         "No γ of the sweep keeps 80% of the teacher's pgd20_linf_8 accuracy "
         '(25.0%, so ≥ 20.0%) on this schedule; the most is 16.0% at γ = 1 '
         '(70.0% clean).')
+
+
+def test_gamma_answer_skips_runs_without_the_attack():
+    teacher = {'pgd20_linf_8/acc': 20.0}
+    rows = [dict(gamma=0.0, clean_acc=85, **{'pgd20_linf_8/acc': None}),
+            dict(gamma=0.1, clean_acc=80, **{'pgd20_linf_8/acc': 4.0}),
+            dict(gamma=1.0, clean_acc=70)]
+    assert gamma_answer(rows, teacher).endswith(
+        'the most is 4.0% at γ = 0.1 (80.0% clean).')
+    assert gamma_answer(rows[:1] + rows[2:], teacher).endswith(
+        'on this schedule; no run of it measured pgd20_linf_8.')
+
+
+def test_gamma_table_leaves_a_run_without_8_255_blank(tmp_path):
+    rows = [dict(gamma=0.0, clean_acc=85.0,
+                 **{'pgd20_linf_2/acc': 9.0, 'pgd20_linf_8/acc': 0.0}),
+            dict(gamma=0.3, clean_acc=75.0, **{'pgd20_linf_2/acc': 50.0})]
+    lines = _gamma_section(dict(gamma=dict(rows=rows), budget={}),
+                           {'pgd20_linf_8/acc': 20.0}, str(tmp_path),
+                           str(tmp_path), 'note')
+    table = '\n'.join(lines).splitlines()
+    assert '| γ = 0 | 85.00 | 9.00 | 0.00 | 0.00 |' in table
+    assert '| γ = 0.3 | 75.00 | 50.00 | – | – |' in table
 
 
 def test_retention_is_the_share_of_the_teachers_accuracy():

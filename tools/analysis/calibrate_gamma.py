@@ -8,12 +8,13 @@ class-balanced subset (``--num-samples`` images, clean and ``--attack``),
 fits clean accuracy as a non-increasing function of log γ and reports the
 largest γ whose fitted clean accuracy stays within ``--max-clean-drop``
 points of plain KD's (:mod:`kdiga_mmrazor.engine.gamma_calibration`).
-The learning-rate schedule is the config's, not rescaled to the shorter
-run. Prints the table, the chosen γ and the ``--cfg-options`` line that
-trains with it; writes ``gamma_calibration.{md,json,png}`` into the work
-dir. Runs resume: rerunning the same command reruns only what is missing;
-a work dir of other settings is refused. Exits 1 when no γ tried is within
-the drop.
+The config's learning-rate schedule (and iteration-counted settings
+such as IAD's warm-up) is fitted into the shorter run
+(:mod:`kdiga_mmrazor.engine.schedule_fitting`). Prints the table, the
+chosen γ and the ``--cfg-options`` line that trains with it; writes
+``gamma_calibration.{md,json,png}`` into the work dir. Runs resume:
+rerunning the same command reruns only what is missing; a work dir of
+other settings is refused. Exits 1 when no γ tried is within the drop.
 
 Example::
 
