@@ -368,6 +368,9 @@ def compare(methods: Sequence[Method],
             f'{a}/acc' for spec in tests for a in spec.attacks
         ] + (['s/step', '× KD'] if seconds else [])
     table = markdown_table(rows, list(columns))
+    if seconds and not base:
+        table += ("\n× KD is blank: plain KD (the 'KD' row) is not among "
+                  'the methods timed; add it to compare against it.\n')
     os.makedirs(out_dir, exist_ok=True)
     with open(osp.join(out_dir, 'comparison.md'), 'w') as f:
         f.write(table)

@@ -131,6 +131,14 @@ def test_rows_merge_every_test_and_time_is_relative_to_kd(tmp_path):
     assert lines[0].startswith('| model | clean | pgd20_linf_2 |')
     assert lines[4] == ('| KDIGA | 90.00 | 50.00 | 49.00 | 50.00 | 1.20 | '
                         '2.40 |')
+    assert not any('× KD is blank' in line for line in lines)
+    # without the KD row the ratio column is blank and the table says why
+    without_kd = compare([Method('KDIGA', KDIGA)], str(tmp_path), budget,
+                         run=run, time_steps=lambda *a, **k: {'KDIGA': 1.2})
+    assert without_kd['rows'][0]['× KD'] is None
+    assert without_kd['table'].endswith(
+        "× KD is blank: plain KD (the 'KD' row) is not among the methods "
+        'timed; add it to compare against it.\n')
 
 
 def test_the_tested_attacks_are_configured_in_the_robust_eval_file():
