@@ -73,26 +73,69 @@ def curves(records: Sequence[Dict],
     return out
 
 
-def plot_curves(data: Dict, path: str) -> None:
-    """Robust accuracy vs ε (L∞ ε in /255), one panel per norm (PNG)."""
+FAMILY_STYLES = (('-', 'o'), ('--', 's'), (':', '^'), ('-.', 'D'))
+
+
+def curve_styles(data: Dict) -> Dict[str, Dict]:
+    """Matplotlib style of each curve of :func:`curves`' ``data``: one
+    colour per model (``tab10``, ``tab20`` beyond ten models), one line
+    style and marker per attack family, AutoAttack dashed; the legend
+    label ``'model, family'``."""
+    import matplotlib
+    labels = [label for series in data.values() for label in series]
+    models = list(OrderedDict.fromkeys(
+        label.rsplit(' ', 1)[0] for label in labels))
+    families = list(OrderedDict.fromkeys(
+        label.rsplit(' ', 1)[1] for label in labels))
+    families.sort(key=lambda f: f.startswith('autoattack'))  # PGD first
+    palette = matplotlib.colormaps['tab10' if len(models) <= 10 else 'tab20']
+    styles = {}
+    for label in labels:
+        model, family = label.rsplit(' ', 1)
+        line, marker = FAMILY_STYLES[families.index(family)
+                                     % len(FAMILY_STYLES)]
+        title = 'AutoAttack' if family.startswith('autoattack') else family
+        styles[label] = dict(
+            color=matplotlib.colors.to_hex(
+                palette(models.index(model) % palette.N)),
+            linestyle=line, marker=marker, label=f'{model}, {title}')
+    return styles
+
+
+def plot_curves(data: Dict, path: str, title: str = '',
+                note: Optional[str] = None) -> Dict[str, Dict]:
+    """Robust accuracy vs ε (L∞ ε in /255), one panel per norm (PNG), in
+    :func:`curve_styles`' styles, the legend beside the panels; ``note``
+    (the command that made it) in the footer. Returns the styles."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    styles = curve_styles(data)
     fig, axes = plt.subplots(
-        1, max(len(data), 1), figsize=(5.5 * max(len(data), 1), 4),
+        1, max(len(data), 1), figsize=(5.5 * max(len(data), 1), 4.2),
         squeeze=False)
+    handles = {}
     for ax, (norm, series) in zip(axes[0], data.items()):
         scale = 255 if norm == 'linf' else 1
         for label, points in series.items():
-            xs = [e * scale for e, _ in points]
-            ax.plot(xs, [a for _, a in points], marker='o', label=label)
-        title = NORM_TITLES.get(norm, norm)
-        ax.set_xlabel('ε (/255)' if norm == 'linf' else f'ε ({title})')
+            (handles[label], ) = ax.plot([e * scale for e, _ in points],
+                                         [a for _, a in points],
+                                         **styles[label])
+        norm_title = NORM_TITLES.get(norm, norm)
+        ax.set_xlabel('ε (/255)' if norm == 'linf' else f'ε ({norm_title})')
         ax.set_ylabel('accuracy (%)')
-        ax.set_title(f'robust accuracy, {title}')
+        ax.set_title(title or f'robust accuracy, {norm_title}')
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize='small')
+    if handles:
+        fig.legend(list(handles.values()),
+                   [styles[label]['label'] for label in handles],
+                   loc='upper left', bbox_to_anchor=(1.0, 1.0),
+                   fontsize='x-small', ncol=1 if len(handles) <= 20 else 2)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    if note:
+        fig.text(0.01, -0.02, note, fontsize=6, color='0.35', ha='left',
+                 va='top')
+    fig.savefig(path, dpi=120, bbox_inches='tight')
     plt.close(fig)
+    return styles

@@ -15,7 +15,7 @@ its footer.
 """
 from typing import Dict, Optional, Sequence
 
-from ..evaluation.comparison import NORM_TITLES, curves
+from ..evaluation.comparison import curves, plot_curves
 
 
 def _pyplot():
@@ -41,31 +41,11 @@ def plot_eps_curves(records: Sequence[Dict], names: Sequence[str],
                     note: Optional[str] = None) -> Dict:
     """Robust accuracy against L∞ ε (in /255) of several robust records
     (one name per record; a model's PGD and AutoAttack records may share
-    its name). Returns the plotted curves."""
+    its name), drawn as the gather tool draws them
+    (:func:`~kdiga_mmrazor.evaluation.comparison.plot_curves`: one colour
+    per model, AutoAttack dashed). Returns the plotted curves."""
     data = curves(records, names)
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, max(len(data), 1),
-                             figsize=(6 * max(len(data), 1), 4.2),
-                             squeeze=False)
-    colours: Dict[str, str] = {}  # one colour per model, both attacks
-    for ax, (norm, series) in zip(axes[0], data.items()):
-        scale = 255 if norm == 'linf' else 1
-        for label, points in series.items():
-            model, family = label.rsplit(' ', 1)
-            colour = colours.setdefault(model, f'C{len(colours) % 10}')
-            dashed = family.startswith('autoattack')
-            ax.plot([e * scale for e, _ in points], [a for _, a in points],
-                    marker='s' if dashed else 'o', color=colour,
-                    linestyle='--' if dashed else '-',
-                    label=f"{model}, {'AutoAttack' if dashed else family}")
-        norm_title = NORM_TITLES.get(norm, norm)
-        ax.set_xlabel('ε (/255)' if norm == 'linf' else f'ε ({norm_title})')
-        ax.set_ylabel('accuracy (%)')
-        ax.set_title(title or f'robust accuracy, {norm_title}')
-        ax.set_ylim(0, 100)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize='x-small')
-    _save(fig, path, note)
+    plot_curves(data, path, title=title, note=note)
     return data
 
 
