@@ -43,7 +43,10 @@ def test_kdiga_trains_with_torchrun_two_processes_on_gloo(
     assert osp.isfile(ckpt)
     # the 2-rank validation counted each of the 32 images once: a
     # single-process test of the same weights on the same images gives
-    # the same clean accuracies (deterministic, unlike PGD's random start)
+    # the same clean accuracies (deterministic, unlike PGD's random start).
+    # The trained teacher's must match exactly; the student after two
+    # iterations has near-tied logits, which another batch split or thread
+    # count can flip: one image (100/32 points) of slack for its two.
     test = subprocess.run(
         [sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir',
          str(tmp_path / 'single'), '--attacks', 'pgd20_linf_2',
@@ -53,11 +56,14 @@ def test_kdiga_trains_with_torchrun_two_processes_on_gloo(
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     test_log = test.stdout + test.stderr
     assert test.returncode == 0, test_log[-3000:]
-    for key in ('robust/clean_acc', 'teacher/robust/clean_acc',
-                'accuracy/top1'):
+    for key, slack in (('teacher/robust/clean_acc', 0.0),
+                       ('robust/clean_acc', 100 / 32),
+                       ('accuracy/top1', 100 / 32)):
         validated = re.findall(rf'\s{key}: ([\d.]+)', log)
         tested = re.findall(rf'\s{key}: ([\d.]+)', test_log)
-        assert validated and tested and validated[-1] == tested[-1], key
+        assert validated and tested, key
+        assert abs(float(validated[-1]) - float(tested[-1])) <= slack + 1e-4, (
+            key, validated[-1], tested[-1])
 
 
 class RunnerMakingAProcessGroup:
