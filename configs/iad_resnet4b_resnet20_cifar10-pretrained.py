@@ -6,7 +6,9 @@
 # starts after 117 of the 391 iterations: the paper's 60 of 200 epochs.
 # Measured (1 epoch, CPU, seed 0; README "Baselines, one epoch"):
 # clean 74.6 | PGD-20 @2/255 55.4 | @8/255 5.8 (500 images) |
-# AutoAttack @2/255 48.0 (50 images) | 8.38× a plain-KD step.
+# AutoAttack @2/255 48.0 (50 images) | 8.38× a plain-KD step (timed
+# before the self-introspection term starts; timed late in training:
+# 8.37×, README "Baselines, 100 iterations").
 _base_ = [
     './ard_resnet4b_resnet20_cifar10-pretrained.py',
     './_base_/robust_distill/iad.py',  # defines `iad_distill`
