@@ -132,10 +132,18 @@ def plot_curves(data: Dict, path: str, title: str = '',
                    [styles[label]['label'] for label in handles],
                    loc='upper left', bbox_to_anchor=(1.0, 1.0),
                    fontsize='x-small', ncol=1 if len(handles) <= 20 else 2)
+    save_figure(fig, path, note)
+    return styles
+
+
+def save_figure(fig, path: str, note: Optional[str] = None) -> None:
+    """Write ``fig`` as a PNG, ``note`` (the command that made it) in a
+    footer, everything drawn outside the axes (a legend beside them)
+    inside the image; the figure is closed."""
+    import matplotlib.pyplot as plt
     fig.tight_layout()
     if note:
         fig.text(0.01, -0.02, note, fontsize=6, color='0.35', ha='left',
                  va='top')
     fig.savefig(path, dpi=120, bbox_inches='tight')
     plt.close(fig)
-    return styles

@@ -15,7 +15,7 @@ its footer.
 """
 from typing import Dict, Optional, Sequence
 
-from ..evaluation.comparison import curves, plot_curves
+from ..evaluation.comparison import curves, plot_curves, save_figure
 
 
 def _pyplot():
@@ -23,17 +23,6 @@ def _pyplot():
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     return plt
-
-
-def _save(fig, path: str, note: Optional[str]) -> None:
-    if note:
-        fig.text(0.01, 0.005, note, fontsize=6, color='0.35', ha='left',
-                 va='bottom')
-        fig.tight_layout(rect=(0, 0.04, 1, 1))
-    else:
-        fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    _pyplot().close(fig)
 
 
 def plot_eps_curves(records: Sequence[Dict], names: Sequence[str],
@@ -93,7 +82,7 @@ def plot_gamma_tradeoff(rows: Sequence[Dict], attacks: Sequence[str],
         ax.set_title(f'γ trade-off, {attack}')
         ax.grid(alpha=0.3)
         ax.legend(fontsize='x-small')
-    _save(fig, path, note)
+    save_figure(fig, path, note)
     return stars
 
 
@@ -124,4 +113,4 @@ def plot_diagnostics(rows: Sequence[Dict], attack: str, path: str,
         ax.set_xlabel(f'{label} (mean)')
         ax.set_ylabel(f'{attack} accuracy (%)')
         ax.grid(alpha=0.3)
-    _save(fig, path, note)
+    save_figure(fig, path, note)
